@@ -1,6 +1,6 @@
 module github.com/clipinfer/clipinfer
 
-go 1.26
+go 1.26.0
 
 require github.com/stretchr/testify v1.12.1
 
@@ -8,6 +8,6 @@ require (
 	github.com/klauspost/cpuid/v2 v2.4.2 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/image v0.48.0 // indirect
-	golang.org/x/sys v0.50.0 // indirect
+	golang.org/x/sys v0.50.0
 	golang.org/x/term v0.48.0 // indirect
 )
