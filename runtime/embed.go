@@ -1,0 +1,165 @@
+package runtime
+
+import (
+	"fmt"
+	"math"
+)
+
+// EmbedTokens returns the normalised text embeddings of token sequences
+// (each at most the model's context length; padding after the end token is
+// allowed and ignored).
+func (m *Model) EmbedTokens(ids [][]int32) ([][]float32, error) {
+	flat := make([]float32, len(ids)*m.EmbedDim())
+	if err := m.EmbedTokensInto(flat, ids); err != nil {
+		return nil, err
+	}
+	return split(flat, len(ids), m.EmbedDim()), nil
+}
+
+// EmbedTokensInto is EmbedTokens writing into dst (len(ids)·EmbedDim
+// values). It allocates nothing once the model has warmed up.
+func (m *Model) EmbedTokensInto(dst []float32, ids [][]int32) error {
+	if m.closed.Load() {
+		return errClosed
+	}
+	if m.text == nil {
+		if m.simple != nil {
+			return m.simpleTexts(dst, ids)
+		}
+		return fmt.Errorf("model has no text tower")
+	}
+	d := m.EmbedDim()
+	if len(dst) < len(ids)*d {
+		return fmt.Errorf("destination holds %d values, need %d", len(dst), len(ids)*d)
+	}
+	s := m.state()
+	defer m.release(s)
+	bs := m.batch(64)
+	for lo := 0; lo < len(ids); lo += bs {
+		hi := min(lo+bs, len(ids))
+		if err := m.eng.embedTexts(m.text, s, ids[lo:hi], dst[lo*d:hi*d], true); err != nil {
+			if lo > 0 {
+				return fmt.Errorf("text %d: %w", lo, err)
+			}
+			return err
+		}
+	}
+	normalizeRows(dst[:len(ids)*d], d)
+	return nil
+}
+
+// EmbedPixels returns the normalised image embeddings of preprocessed
+// images, each a 3×S×S CHW tensor as Preprocess makes it.
+func (m *Model) EmbedPixels(pix [][]float32) ([][]float32, error) {
+	flat := make([]float32, len(pix)*m.EmbedDim())
+	if err := m.EmbedPixelsInto(flat, pix); err != nil {
+		return nil, err
+	}
+	return split(flat, len(pix), m.EmbedDim()), nil
+}
+
+// EmbedPixelsInto is EmbedPixels writing into dst (len(pix)·EmbedDim
+// values). It allocates nothing once the model has warmed up.
+func (m *Model) EmbedPixelsInto(dst []float32, pix [][]float32) error {
+	if m.closed.Load() {
+		return errClosed
+	}
+	if m.vision == nil {
+		if m.simple != nil {
+			return m.simpleImages(dst, pix)
+		}
+		return fmt.Errorf("model has no image tower")
+	}
+	d := m.EmbedDim()
+	if len(dst) < len(pix)*d {
+		return fmt.Errorf("destination holds %d values, need %d", len(dst), len(pix)*d)
+	}
+	s := m.state()
+	defer m.release(s)
+	bs := m.batch(16)
+	for lo := 0; lo < len(pix); lo += bs {
+		hi := min(lo+bs, len(pix))
+		if err := m.eng.embedImages(m.vision, s, pix[lo:hi], dst[lo*d:hi*d]); err != nil {
+			return err
+		}
+	}
+	normalizeRows(dst[:len(pix)*d], d)
+	return nil
+}
+
+func split(flat []float32, n, d int) [][]float32 {
+	out := make([][]float32, n)
+	for i := range out {
+		out[i] = flat[i*d : (i+1)*d : (i+1)*d]
+	}
+	return out
+}
+
+// normalizeRows scales each row of d values to unit L2 norm (rows of zeros
+// stay zero).
+func normalizeRows(v []float32, d int) {
+	for i := 0; i+d <= len(v); i += d {
+		Normalize(v[i : i+d])
+	}
+}
+
+// Normalize scales v to unit L2 norm in place; a zero vector stays zero.
+func Normalize(v []float32) {
+	var ss float64
+	for _, x := range v {
+		ss += float64(x) * float64(x)
+	}
+	if ss == 0 {
+		return
+	}
+	inv := float32(1 / math.Sqrt(ss))
+	for i := range v {
+		v[i] *= inv
+	}
+}
+
+// Similarity returns the cosine similarity of two embeddings (their dot
+// product, since embeddings are normalised).
+func Similarity(a, b []float32) float32 {
+	var s float64
+	for i := range a {
+		s += float64(a[i]) * float64(b[i])
+	}
+	return float32(s)
+}
+
+// Logits returns LogitScale·(image·text) for every text embedding.
+func (m *Model) Logits(image []float32, texts [][]float32) []float32 {
+	out := make([]float32, len(texts))
+	for i, t := range texts {
+		out[i] = m.meta.LogitScale * Similarity(image, t)
+	}
+	return out
+}
+
+// ZeroShot returns the probability of each label for an image: the softmax
+// over labels of the logits (DESIGN §1.1). labels are text embeddings, one
+// per label.
+func (m *Model) ZeroShot(image []float32, labels [][]float32) []float32 {
+	p := m.Logits(image, labels)
+	Softmax(p)
+	return p
+}
+
+// Softmax replaces x by its softmax, computed in float64.
+func Softmax(x []float32) {
+	if len(x) == 0 {
+		return
+	}
+	mx := x[0]
+	for _, v := range x {
+		mx = max(mx, v)
+	}
+	var sum float64
+	for _, v := range x {
+		sum += math.Exp(float64(v - mx))
+	}
+	for i, v := range x {
+		x[i] = float32(math.Exp(float64(v-mx)) / sum)
+	}
+}

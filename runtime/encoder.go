@@ -1,0 +1,278 @@
+package runtime
+
+import (
+	"math"
+	"strconv"
+	"sync"
+
+	"github.com/clipinfer/clipinfer/format"
+	"github.com/clipinfer/clipinfer/kernels"
+)
+
+// engine is what every forward pass shares: the kernels and the workers.
+type engine struct {
+	k kernels.Kernels
+	w *workers
+}
+
+// block is one pre-LN residual attention block:
+// x += out(attn(ln1(x))); x += fc2(act(fc1(ln2(x)))).
+type block struct {
+	ln1, ln2           norm
+	qkv, out, fc1, fc2 linear
+}
+
+// encoder is a stack of blocks, shared by the image and the text tower.
+type encoder struct {
+	width, heads, mlp int
+	eps               float32
+	gelu              bool // exact GELU; otherwise QuickGELU
+	causal            bool
+	blocks            []block
+}
+
+func (l *loader) encoder(prefix string, width, heads, mlp, layers int, eps float32, act string, causal bool) encoder {
+	e := encoder{width: width, heads: heads, mlp: mlp, eps: eps, gelu: act == format.ActGELU, causal: causal}
+	for i := 0; i < layers && l.err == nil; i++ {
+		p := prefix + ".blocks." + strconv.Itoa(i)
+		e.blocks = append(e.blocks, block{
+			ln1: l.norm(p+".ln1", width),
+			qkv: l.linear(p+".attn.qkv", 3*width, width, true),
+			out: l.linear(p+".attn.out", width, width, true),
+			ln2: l.norm(p+".ln2", width),
+			fc1: l.linear(p+".mlp.fc1", mlp, width, true),
+			fc2: l.linear(p+".mlp.fc2", width, mlp, true),
+		})
+	}
+	return e
+}
+
+// span is one sequence inside a ragged batch: rows [start, start+n).
+type span struct{ start, n int }
+
+// state is the scratch memory of one forward pass. Its slices grow to the
+// largest batch seen and are reused through a sync.Pool, so a steady stream
+// of same-sized calls allocates nothing.
+type state struct {
+	x, h, qkv, att, tmp, mlp []float32
+	xq                       []int8
+	xs                       []float32
+	scores, vt               [][]float32 // per chunk
+	in, out                  []float32   // tower inputs and pooled rows
+	spans                    []span
+	pooled                   []int // text: the pooled row of each sequence
+	wg                       sync.WaitGroup
+
+	ln   lnJob
+	q    quantJob
+	mm   mmJob
+	attn attnJob
+}
+
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
+// forward runs the blocks over s.x (rows×width, rows = Σ spans).
+func (e *engine) forward(enc *encoder, s *state, rows int) {
+	w := enc.width
+	s.h = grow(s.h, rows*w)
+	s.qkv = grow(s.qkv, rows*3*w)
+	s.att = grow(s.att, rows*w)
+	s.tmp = grow(s.tmp, rows*w)
+	s.mlp = grow(s.mlp, rows*enc.mlp)
+	maxN := 0
+	for _, sp := range s.spans {
+		maxN = max(maxN, sp.n)
+	}
+	hd := w / enc.heads
+	chunks := e.w.threads
+	s.scores = grow(s.scores, chunks)
+	s.vt = grow(s.vt, chunks)
+	for c := range chunks {
+		s.scores[c] = grow(s.scores[c], maxN*maxN)
+		s.vt[c] = grow(s.vt[c], hd*maxN)
+	}
+	for bi := range enc.blocks {
+		b := &enc.blocks[bi]
+		e.layerNorm(s, b.ln1, s.x, s.h, rows, w, enc.eps)
+		e.linear(s, &b.qkv, s.h, rows, s.qkv, epiNone, nil)
+		e.attention(s, enc)
+		e.linear(s, &b.out, s.att, rows, s.tmp, epiResidual, s.x)
+		e.layerNorm(s, b.ln2, s.x, s.h, rows, w, enc.eps)
+		act := epiQuickGELU
+		if enc.gelu {
+			act = epiGELU
+		}
+		e.linear(s, &b.fc1, s.h, rows, s.mlp, act, nil)
+		e.linear(s, &b.fc2, s.mlp, rows, s.tmp, epiResidual, s.x)
+	}
+}
+
+// lnJob applies a LayerNorm to rows.
+type lnJob struct {
+	k      kernels.Kernels
+	n      norm
+	x, dst []float32
+	w      int
+	eps    float32
+}
+
+func (j *lnJob) run(_, lo, hi int) {
+	for r := lo; r < hi; r++ {
+		j.k.LayerNorm(j.dst[r*j.w:(r+1)*j.w], j.x[r*j.w:(r+1)*j.w], j.n.g, j.n.b, j.eps)
+	}
+}
+
+func (e *engine) layerNorm(s *state, n norm, x, dst []float32, rows, w int, eps float32) {
+	s.ln = lnJob{k: e.k, n: n, x: x, dst: dst, w: w, eps: eps}
+	e.w.parallel(&s.ln, rows, 1, &s.wg)
+}
+
+// quantJob quantises activation rows for an int8 matmul.
+type quantJob struct {
+	k        kernels.Kernels
+	x        []float32
+	q        []int8
+	s        []float32
+	cols, bs int
+}
+
+func (j *quantJob) run(_, lo, hi int) {
+	nb := j.cols / j.bs
+	for r := lo; r < hi; r++ {
+		j.k.Quantize(j.q[r*j.cols:(r+1)*j.cols], j.s[r*nb:(r+1)*nb], j.x[r*j.cols:(r+1)*j.cols], j.bs)
+	}
+}
+
+// epilogue is what a matmul job does to its output columns.
+type epilogue int
+
+const (
+	epiNone      epilogue = iota
+	epiGELU               // dst = GELU(dst)
+	epiQuickGELU          // dst = QuickGELU(dst)
+	epiResidual           // res += dst
+	epiReLU               // dst = max(dst, 0)
+)
+
+// mmJob computes output columns [lo, hi) of dst = x·Wᵀ + b for all rows,
+// then applies the epilogue to those columns.
+type mmJob struct {
+	k    kernels.Kernels
+	l    *linear
+	x    []float32
+	xq   []int8
+	xs   []float32
+	dst  []float32
+	res  []float32
+	rows int
+	epi  epilogue
+}
+
+func (j *mmJob) run(_, lo, hi int) {
+	w := &j.l.w
+	n, k := w.rows, w.cols
+	var bias []float32
+	if j.l.b != nil {
+		bias = j.l.b[lo:hi]
+	}
+	dst := j.dst[lo:]
+	switch w.dtype {
+	case format.Q8:
+		nb := k / w.q.Block
+		j.k.QMatMul(dst, n, j.xq, j.xs, w.q.Data[lo*k:hi*k], w.q.Scales[lo*nb:hi*nb], bias, j.rows, hi-lo, k, w.q.Block)
+	case format.F16:
+		j.k.MatMulF16(dst, n, j.x, k, w.f16[lo*k:hi*k], k, bias, j.rows, hi-lo, k)
+	default:
+		j.k.MatMul(dst, n, j.x, k, w.f32[lo*k:hi*k], k, bias, j.rows, hi-lo, k)
+	}
+	if j.epi == epiNone {
+		return
+	}
+	for r := 0; r < j.rows; r++ {
+		out := j.dst[r*n+lo : r*n+hi]
+		switch j.epi {
+		case epiGELU:
+			j.k.GELU(out)
+		case epiQuickGELU:
+			j.k.QuickGELU(out)
+		case epiResidual:
+			j.k.Add(j.res[r*n+lo:r*n+hi], out)
+		case epiReLU:
+			for i, v := range out {
+				out[i] = max(v, 0)
+			}
+		}
+	}
+}
+
+// colGrain keeps column chunks a multiple of the kernels' widest tile.
+const colGrain = 16
+
+// linear computes dst = x·Wᵀ + b over rows rows (x is rows×in), quantising
+// x first when W is q8, and applies epi.
+func (e *engine) linear(s *state, l *linear, x []float32, rows int, dst []float32, epi epilogue, res []float32) {
+	in := l.w.cols
+	s.mm = mmJob{k: e.k, l: l, x: x, dst: dst, res: res, rows: rows, epi: epi}
+	if l.w.dtype == format.Q8 {
+		bs := l.w.q.Block
+		s.xq = grow(s.xq, rows*in)
+		s.xs = grow(s.xs, rows*(in/bs))
+		s.q = quantJob{k: e.k, x: x, q: s.xq, s: s.xs, cols: in, bs: bs}
+		e.w.parallel(&s.q, rows, 1, &s.wg)
+		s.mm.xq, s.mm.xs = s.xq, s.xs
+	}
+	e.w.parallel(&s.mm, l.w.rows, colGrain, &s.wg)
+}
+
+// attnJob runs multi-head attention for (sequence, head) pairs.
+type attnJob struct {
+	k      kernels.Kernels
+	s      *state
+	width  int
+	heads  int
+	causal bool
+}
+
+func (j *attnJob) run(c, lo, hi int) {
+	s, w := j.s, j.width
+	hd := w / j.heads
+	scale := float32(1 / math.Sqrt(float64(hd)))
+	for p := lo; p < hi; p++ {
+		sp, h := s.spans[p/j.heads], p%j.heads
+		n := sp.n
+		base := sp.start * 3 * w
+		q := s.qkv[base+h*hd:]
+		kk := s.qkv[base+w+h*hd:]
+		v := s.qkv[base+2*w+h*hd:]
+		scores := s.scores[c][:n*n]
+		j.k.MatMul(scores, n, q, 3*w, kk, 3*w, nil, n, n, hd)
+		for i := 0; i < n; i++ {
+			row := scores[i*n : (i+1)*n]
+			lim := n
+			if j.causal {
+				lim = i + 1
+			}
+			j.k.Scale(row[:lim], scale)
+			j.k.Softmax(row[:lim])
+			clear(row[lim:])
+		}
+		vt := s.vt[c][:hd*n]
+		for t := 0; t < n; t++ {
+			vr := v[t*3*w : t*3*w+hd]
+			for d, val := range vr {
+				vt[d*n+t] = val
+			}
+		}
+		j.k.MatMul(s.att[sp.start*w+h*hd:], w, scores, n, vt, n, nil, n, hd, n)
+	}
+}
+
+func (e *engine) attention(s *state, enc *encoder) {
+	s.attn = attnJob{k: e.k, s: s, width: enc.width, heads: enc.heads, causal: enc.causal}
+	e.w.parallel(&s.attn, len(s.spans)*enc.heads, 1, &s.wg)
+}

@@ -1,0 +1,173 @@
+// Package runtime runs CLIP models stored in clipinfer weight files: it
+// computes L2-normalised image and text embeddings, zero-shot probabilities
+// and similarities, on the fastest kernels the CPU supports.
+//
+// The package name shadows the standard library's runtime inside importing
+// files; import it under another name if you need both:
+//
+//	import clip "github.com/clipinfer/clipinfer/runtime"
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	goruntime "runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/clipinfer/clipinfer/format"
+	"github.com/clipinfer/clipinfer/kernels"
+)
+
+// Options configure Open. The zero value picks everything automatically.
+type Options struct {
+	// Kernel forces a kernel by name ("generic", "avx2", "neon",
+	// "neondot"); empty picks the best the CPU supports, unless the
+	// CLIPINFER_KERNEL environment variable names one.
+	Kernel string
+	// Threads is the number of goroutines one forward pass uses; 0 means
+	// one per CPU.
+	Threads int
+	// MaxPixels bounds the size of decoded images (width·height); 0 means
+	// imageproc.DefaultMaxPixels.
+	MaxPixels int64
+	// VerifyData checks every tensor's checksum while opening (reading the
+	// whole file once). The header, metadata and directory are always
+	// checked.
+	VerifyData bool
+	// MaxBatch bounds how many images or texts one forward pass takes;
+	// larger requests are split. 0 means 16 images or 64 texts.
+	MaxBatch int
+}
+
+// Model is a CLIP model opened from a weight file. Its methods are safe for
+// concurrent use. Close it to release the mapping.
+type Model struct {
+	path      string
+	file      *format.File
+	meta      format.Metadata
+	eng       engine
+	vision    *visionTower
+	text      *textTower
+	simple    *simpleCLIP
+	maxPixels int64
+	maxBatch  int
+	states    sync.Pool
+	inputs    inputs
+	closed    atomic.Bool
+}
+
+// Open maps a weight file and prepares it for inference. Weights are used
+// in place from the mapping; nothing is copied or repacked.
+func Open(path string, opt Options) (*Model, error) {
+	k, err := pickKernel(opt.Kernel)
+	if err != nil {
+		return nil, err
+	}
+	f, err := format.Open(path, format.OpenOptions{VerifyData: opt.VerifyData})
+	if err != nil {
+		return nil, err
+	}
+	m, err := newModel(f, k, opt)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	m.path = path
+	return m, nil
+}
+
+func pickKernel(name string) (kernels.Kernels, error) {
+	if name == "" {
+		return kernels.Default()
+	}
+	return kernels.Get(name)
+}
+
+func newModel(f *format.File, k kernels.Kernels, opt Options) (*Model, error) {
+	meta := f.Metadata()
+	if meta == nil {
+		return nil, errors.New("file has no metadata")
+	}
+	if err := meta.Validate(); err != nil {
+		return nil, fmt.Errorf("metadata: %w", err)
+	}
+	threads := opt.Threads
+	if threads <= 0 {
+		threads = goruntime.NumCPU()
+	}
+	threads = min(threads, 256)
+	m := &Model{file: f, meta: *meta, maxPixels: opt.MaxPixels, maxBatch: opt.MaxBatch}
+	l := &loader{f: f}
+	switch meta.Architecture {
+	case format.ArchCLIPViT:
+		if meta.Vision != nil {
+			m.vision = l.vision(meta)
+		}
+		if meta.Text != nil {
+			m.text = l.text(meta)
+			if m.text != nil {
+				m.text.f16row = k.F16ToF32
+			}
+		}
+	case format.ArchSimpleCLIP:
+		m.simple = l.simpleCLIP(meta)
+	}
+	if l.err != nil {
+		return nil, l.err
+	}
+	if err := m.inputs.init(f, meta, m.maxPixels); err != nil {
+		return nil, err
+	}
+	m.eng = engine{k: k, w: newWorkers(threads)}
+	m.states.New = func() any { return new(state) }
+	return m, nil
+}
+
+// Close releases the model's workers and unmaps its file. Embeddings
+// returned earlier stay valid; the model must not be used afterwards.
+func (m *Model) Close() error {
+	if m.closed.Swap(true) {
+		return nil
+	}
+	m.eng.w.close()
+	return m.file.Close()
+}
+
+// Metadata returns a copy of the model's metadata.
+func (m *Model) Metadata() format.Metadata { return m.meta }
+
+// Kernel returns the name of the kernel implementation in use.
+func (m *Model) Kernel() string { return m.eng.k.Name() }
+
+// Threads returns the number of goroutines a forward pass uses.
+func (m *Model) Threads() int { return m.eng.w.threads }
+
+// EmbedDim returns the length of every embedding.
+func (m *Model) EmbedDim() int { return m.meta.EmbedDim }
+
+// LogitScale returns the factor turning a cosine similarity into a logit
+// (CLIP's exp(logit_scale)).
+func (m *Model) LogitScale() float32 { return m.meta.LogitScale }
+
+// HasVision reports whether the model has an image tower.
+func (m *Model) HasVision() bool { return m.vision != nil || m.simple != nil }
+
+// HasText reports whether the model has a text tower.
+func (m *Model) HasText() bool { return m.text != nil || m.simple != nil }
+
+// Size returns the size of the weight file in bytes.
+func (m *Model) Size() int64 { return m.file.Size() }
+
+func (m *Model) state() *state    { return m.states.Get().(*state) }
+func (m *Model) release(s *state) { m.states.Put(s) }
+
+func (m *Model) batch(def int) int {
+	if m.maxBatch > 0 {
+		return m.maxBatch
+	}
+	return def
+}
+
+// errClosed is returned by every method of a closed model.
+var errClosed = errors.New("model is closed")
