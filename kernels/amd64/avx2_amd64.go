@@ -1,6 +1,8 @@
 package amd64
 
 import (
+	"math"
+
 	"github.com/clipinfer/clipinfer/kernels/generic"
 )
 
@@ -29,11 +31,7 @@ func (a AVX2) QMatMul(dst []float32, ldd int, x []int8, xs []float32, w []int8, 
 	_, _ = x[m*k-1], w[n*k-1]
 	_, _ = xs[m*nb-1], ws[n*nb-1]
 	_ = dst[(m-1)*ldd+n-1]
-	var bp *float32
-	if bias != nil {
-		_ = bias[n-1]
-		bp = &bias[0]
-	}
+	bp := biasPtr(bias, n)
 	if m == 1 {
 		a.Kernels.QMatMul(dst, ldd, x, xs, w, ws, bias, m, n, k, block)
 		return
@@ -43,3 +41,138 @@ func (a AVX2) QMatMul(dst []float32, ldd int, x []int8, xs []float32, w []int8, 
 
 // qmm is the 2×4 kernel QMatMul uses (candidate a; see docs/KERNELS.md).
 var qmm = qmm2x4a
+
+// Quantize implements kernels.Kernels.Quantize, bit-identical to generic:
+// the block maximum and the scaling run in assembly; a block whose maximum
+// is zero, NaN, infinite, or so small that 127/amax overflows takes the
+// generic path, as do the last len%8 elements of a block.
+func (a AVX2) Quantize(dst []int8, scales []float32, x []float32, block int) {
+	if block <= 0 {
+		a.Kernels.Quantize(dst, scales, x, block)
+		return
+	}
+	for b := 0; b*block < len(x); b++ {
+		xb := x[b*block : (b+1)*block]
+		qb := dst[b*block : (b+1)*block]
+		n8 := block &^ 7
+		bits := uint32(0)
+		if n8 > 0 {
+			bits = absMaxBits(&xb[0], n8)
+		}
+		for _, v := range xb[n8:] {
+			bits = max(bits, math.Float32bits(v)&^(1<<31))
+		}
+		amax := math.Float32frombits(bits)
+		inv := 127 / amax
+		if bits == 0 || bits >= 0x7f800000 || math.IsInf(float64(inv), 0) {
+			a.Kernels.Quantize(qb, scales[b:b+1], xb, block)
+			continue
+		}
+		scales[b] = amax / 127
+		if n8 > 0 {
+			quantize8(&qb[0], &xb[0], n8, inv)
+		}
+		for i := n8; i < block; i++ {
+			qb[i] = int8(max(-127, min(127, math.RoundToEven(float64(xb[i]*inv)))))
+		}
+	}
+}
+
+// Dot implements kernels.Kernels.Dot (eight-lane FMA accumulation).
+func (AVX2) Dot(a, b []float32) float32 {
+	if len(a) == 0 {
+		return 0
+	}
+	b = b[:len(a)]
+	n8 := len(a) &^ 7
+	var s float32
+	if n8 > 0 {
+		s = dotF32(&a[0], &b[0], n8)
+	}
+	for i := n8; i < len(a); i++ {
+		s += a[i] * b[i]
+	}
+	return s
+}
+
+// Add implements kernels.Kernels.Add; bit-identical to generic.
+func (AVX2) Add(dst, x []float32) {
+	x = x[:len(dst)]
+	n8 := len(dst) &^ 7
+	if n8 > 0 {
+		addF32(&dst[0], &x[0], n8)
+	}
+	for i := n8; i < len(dst); i++ {
+		dst[i] += x[i]
+	}
+}
+
+// Scale implements kernels.Kernels.Scale; bit-identical to generic.
+func (AVX2) Scale(x []float32, s float32) {
+	n8 := len(x) &^ 7
+	if n8 > 0 {
+		scaleF32(&x[0], n8, s)
+	}
+	for i := n8; i < len(x); i++ {
+		x[i] *= s
+	}
+}
+
+// F16ToF32 implements kernels.Kernels.F16ToF32 with F16C (exact).
+func (AVX2) F16ToF32(dst []float32, src []uint16) {
+	dst = dst[:len(src)]
+	n8 := len(src) &^ 7
+	if n8 > 0 {
+		f16ToF32(&dst[0], &src[0], n8)
+	}
+	for i := n8; i < len(src); i++ {
+		dst[i] = generic.HalfToFloat(src[i])
+	}
+}
+
+// MatMul implements kernels.Kernels.MatMul with 3×3 FMA register tiles.
+// Shapes smaller than one tile (m or n < 3, k < 8) use one Dot per output.
+func (a AVX2) MatMul(dst []float32, ldd int, x []float32, lda int, w []float32, ldb int, bias []float32, m, n, k int) {
+	if m <= 0 || n <= 0 {
+		return
+	}
+	if m < 3 || n < 3 || k < 8 || ldd < n {
+		for i := 0; i < m; i++ {
+			xr := x[i*lda : i*lda+k]
+			out := dst[i*ldd : i*ldd+n]
+			for j := range out {
+				s := a.Dot(xr, w[j*ldb:j*ldb+k])
+				if bias != nil {
+					s += bias[j]
+				}
+				out[j] = s
+			}
+		}
+		return
+	}
+	_, _, _ = x[(m-1)*lda+k-1], w[(n-1)*ldb+k-1], dst[(m-1)*ldd+n-1]
+	sgemm3x3(&dst[0], ldd, &x[0], lda, &w[0], ldb, biasPtr(bias, n), m, n, k)
+}
+
+// MatMulF16 implements kernels.Kernels.MatMulF16: MatMul's tiles with the
+// b rows converted by VCVTPH2PS as they are loaded.
+func (a AVX2) MatMulF16(dst []float32, ldd int, x []float32, lda int, w []uint16, ldb int, bias []float32, m, n, k int) {
+	if m <= 0 || n <= 0 {
+		return
+	}
+	if m < 3 || n < 3 || k < 8 || ldd < n {
+		a.Kernels.MatMulF16(dst, ldd, x, lda, w, ldb, bias, m, n, k)
+		return
+	}
+	_, _, _ = x[(m-1)*lda+k-1], w[(n-1)*ldb+k-1], dst[(m-1)*ldd+n-1]
+	sgemm3x3h(&dst[0], ldd, &x[0], lda, &w[0], ldb, biasPtr(bias, n), m, n, k)
+}
+
+// biasPtr returns &bias[0] after checking that bias has n elements, or nil.
+func biasPtr(bias []float32, n int) *float32 {
+	if bias == nil {
+		return nil
+	}
+	_ = bias[n-1]
+	return &bias[0]
+}

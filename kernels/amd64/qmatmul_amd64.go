@@ -12,3 +12,6 @@ func qmm2x4a(dst *float32, ldd int, x *int8, xs *float32, w *int8, ws *float32, 
 //
 //go:noescape
 func qmm2x4b(dst *float32, ldd int, x *int8, xs *float32, w *int8, ws *float32, bias *float32, m, n, k, block, nb int)
+
+//go:noescape
+func qmm2x4c(dst *float32, ldd int, x *int8, xs *float32, w *int8, ws *float32, bias *float32, m, n, k, block, nb int)

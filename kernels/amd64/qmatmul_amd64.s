@@ -101,6 +101,50 @@ GLOBL tailMask<>(SB), RODATA|NOPTR, $64
 	VPAND   (R12)(idx*1), Y13, Y10; \
 	MAC2A(idx, Y3, Y7)
 
+// ---- candidate (a), unrolled: displacement off, first step writes the accumulators ----
+
+#define MAC2AO(off, idx, a0, a1) \
+	VPSIGNB    off(SI)(idx*1), Y10, Y11; \
+	VPMADDUBSW Y11, Y8, Y11; \
+	VPMADDWD   Y12, Y11, Y11; \
+	VPADDD     Y11, a0, a0; \
+	VPSIGNB    off(R8)(idx*1), Y10, Y11; \
+	VPMADDUBSW Y11, Y9, Y11; \
+	VPMADDWD   Y12, Y11, Y11; \
+	VPADDD     Y11, a1, a1
+
+#define STEP2AO(off, idx) \
+	VPABSB  off(SI)(idx*1), Y8; \
+	VPABSB  off(R8)(idx*1), Y9; \
+	VMOVDQU off(R9)(idx*1), Y10; \
+	MAC2AO(off, idx, Y0, Y4); \
+	VMOVDQU off(R10)(idx*1), Y10; \
+	MAC2AO(off, idx, Y1, Y5); \
+	VMOVDQU off(R11)(idx*1), Y10; \
+	MAC2AO(off, idx, Y2, Y6); \
+	VMOVDQU off(R12)(idx*1), Y10; \
+	MAC2AO(off, idx, Y3, Y7)
+
+#define MAC2AF(idx, a0, a1) \
+	VPSIGNB    (SI)(idx*1), Y10, Y11; \
+	VPMADDUBSW Y11, Y8, Y11; \
+	VPMADDWD   Y12, Y11, a0; \
+	VPSIGNB    (R8)(idx*1), Y10, Y11; \
+	VPMADDUBSW Y11, Y9, Y11; \
+	VPMADDWD   Y12, Y11, a1
+
+#define FIRST2A(idx) \
+	VPABSB  (SI)(idx*1), Y8; \
+	VPABSB  (R8)(idx*1), Y9; \
+	VMOVDQU (R9)(idx*1), Y10; \
+	MAC2AF(idx, Y0, Y4); \
+	VMOVDQU (R10)(idx*1), Y10; \
+	MAC2AF(idx, Y1, Y5); \
+	VMOVDQU (R11)(idx*1), Y10; \
+	MAC2AF(idx, Y2, Y6); \
+	VMOVDQU (R12)(idx*1), Y10; \
+	MAC2AF(idx, Y3, Y7)
+
 // ---- candidate (b): VPMOVSXBW / VPMADDWD ----
 
 #define MAC2B(a0, a1) \
@@ -379,5 +423,128 @@ browdone:
 	MOVQ AX, 0(SP)
 	JMP bcol
 bdone:
+	VZEROUPPER
+	RET
+
+// func qmm2x4c(dst *float32, ldd int, x *int8, xs *float32, w *int8, ws *float32, bias *float32, m, n, k, block, nb int)
+TEXT ·qmm2x4c(SB), NOSPLIT, $32-96
+	VMOVDQU onesW<>(SB), Y12
+	MOVQ block+80(FP), AX
+	MOVQ AX, BX
+	ANDQ $31, BX
+	MOVQ BX, 24(SP)
+	LEAQ tailMask<>(SB), CX
+	VMOVDQU (CX)(BX*1), Y13
+	ANDQ $-32, AX
+	MOVQ AX, 16(SP)
+	MOVQ nb+88(FP), R13
+	SHLQ $2, R13
+	MOVQ $0, 0(SP)
+ccol:
+	MOVQ 0(SP), R9
+	MOVQ k+72(FP), DX
+	IMULQ DX, R9
+	ADDQ w+32(FP), R9
+	LEAQ (R9)(DX*1), R10
+	LEAQ (R10)(DX*1), R11
+	LEAQ (R11)(DX*1), R12
+	MOVQ $0, 8(SP)
+crow:
+	MOVQ 8(SP), SI
+	MOVQ k+72(FP), DX
+	IMULQ DX, SI
+	ADDQ x+16(FP), SI
+	LEAQ (SI)(DX*1), R8
+	MOVQ 8(SP), CX
+	IMULQ R13, CX
+	ADDQ xs+24(FP), CX
+	MOVQ 0(SP), DI
+	IMULQ R13, DI
+	ADDQ ws+40(FP), DI
+	MOVQ nb+88(FP), R14
+	VXORPS Y14, Y14, Y14
+	XORQ AX, AX
+cblk:
+	MOVQ 16(SP), DX
+	ADDQ AX, DX
+	FIRST2A(AX)
+	ADDQ $32, AX
+	LEAQ -32(DX), BX
+	CMPQ AX, BX
+	JAE csingle
+cstep2:
+	STEP2AO(0, AX)
+	STEP2AO(32, AX)
+	ADDQ $64, AX
+	CMPQ AX, BX
+	JB cstep2
+csingle:
+	CMPQ AX, DX
+	JAE ctail
+	STEP2AO(0, AX)
+	ADDQ $32, AX
+ctail:
+	MOVQ 24(SP), BX
+	TESTQ BX, BX
+	JZ creduce
+	LEAQ -32(AX)(BX*1), BX
+	TAIL2A(BX)
+	LEAQ 32(BX), AX
+creduce:
+	HSUM4(Y0, Y1, Y2, Y3, Y10, Y8, Y9)
+	HSUM4(Y4, Y5, Y6, Y7, Y11, Y8, Y9)
+	VPERM2I128 $0x20, Y11, Y10, Y8
+	VPERM2I128 $0x31, Y11, Y10, Y9
+	VPADDD Y9, Y8, Y8
+	VCVTDQ2PS Y8, Y8
+	VBROADCASTSS (CX), X15
+	VBROADCASTSS (CX)(R13*1), X9
+	VINSERTF128 $1, X9, Y15, Y15
+	WSVEC
+	VINSERTF128 $1, X10, Y10, Y10
+	VMULPS Y10, Y15, Y15
+	VMULPS Y15, Y8, Y8
+	VADDPS Y8, Y14, Y14
+	ADDQ $4, CX
+	ADDQ $4, DI
+	DECQ R14
+	JNZ cblk
+	MOVQ bias+48(FP), BX
+	TESTQ BX, BX
+	JZ cstore
+	MOVQ 0(SP), DX
+	VBROADCASTF128 (BX)(DX*4), Y9
+	VADDPS Y9, Y14, Y14
+cstore:
+	MOVQ ldd+8(FP), BX
+	MOVQ 8(SP), AX
+	IMULQ BX, AX
+	ADDQ 0(SP), AX
+	MOVQ dst+0(FP), DX
+	LEAQ (DX)(AX*4), DX
+	VMOVUPS X14, (DX)
+	VEXTRACTF128 $1, Y14, (DX)(BX*4)
+	MOVQ 8(SP), AX
+	ADDQ $2, AX
+	MOVQ m+56(FP), BX
+	CMPQ AX, BX
+	JGE crowdone
+	SUBQ $2, BX
+	CMPQ AX, BX
+	CMOVQGT BX, AX
+	MOVQ AX, 8(SP)
+	JMP crow
+crowdone:
+	MOVQ 0(SP), AX
+	ADDQ $4, AX
+	MOVQ n+64(FP), BX
+	CMPQ AX, BX
+	JGE cdone
+	SUBQ $4, BX
+	CMPQ AX, BX
+	CMOVQGT BX, AX
+	MOVQ AX, 0(SP)
+	JMP ccol
+cdone:
 	VZEROUPPER
 	RET

@@ -26,7 +26,7 @@ type qmmFunc func(dst *float32, ldd int, x *int8, xs *float32, w *int8, ws *floa
 var qmmVariants = []struct {
 	name string
 	f    qmmFunc
-}{{"a-sign", qmm2x4a}, {"b-widen", qmm2x4b}}
+}{{"a-sign", qmm2x4a}, {"b-widen", qmm2x4b}, {"c-unroll", qmm2x4c}}
 
 func randQ(r *rand.Rand, m, n, k, block int) (x, w []int8, xs, ws, bias []float32) {
 	nb := k / block
