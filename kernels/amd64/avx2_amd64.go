@@ -176,3 +176,87 @@ func biasPtr(bias []float32, n int) *float32 {
 	_ = bias[n-1]
 	return &bias[0]
 }
+
+// LayerNorm implements kernels.Kernels.LayerNorm with generic's arithmetic
+// (float64 statistics, float32 scale and shift) in float64 vector lanes;
+// only the order of the two sums differs from generic.
+func (AVX2) LayerNorm(dst, x, gamma, beta []float32, eps float32) {
+	n := len(x)
+	if n == 0 {
+		return
+	}
+	dst, gamma, beta = dst[:n], gamma[:n], beta[:n]
+	n4 := n &^ 3
+	var sum float64
+	if n4 > 0 {
+		sum = lnSum(&x[0], n4)
+	}
+	for _, v := range x[n4:] {
+		sum += float64(v)
+	}
+	mean := sum / float64(n)
+	var ss float64
+	if n4 > 0 {
+		ss = lnSumSq(&x[0], n4, mean)
+	}
+	for _, v := range x[n4:] {
+		d := float64(v) - mean
+		ss += d * d
+	}
+	inv := 1 / math.Sqrt(ss/float64(n)+float64(eps))
+	if n4 > 0 {
+		lnApply(&dst[0], &x[0], &gamma[0], &beta[0], n4, mean, inv)
+	}
+	for i := n4; i < n; i++ {
+		dst[i] = float32((float64(x[i])-mean)*inv)*gamma[i] + beta[i]
+	}
+}
+
+// Softmax implements kernels.Kernels.Softmax: the exponentials run in
+// float64 lanes (see math_amd64.s), the sum in float64, the final scaling
+// in float32 as in generic.
+func (a AVX2) Softmax(x []float32) {
+	if len(x) == 0 {
+		return
+	}
+	mx := x[0]
+	for _, v := range x[1:] {
+		mx = max(mx, v)
+	}
+	n4 := len(x) &^ 3
+	var sum float64
+	if n4 > 0 {
+		sum = softmaxExp(&x[0], n4, mx)
+	}
+	for i := n4; i < len(x); i++ {
+		e := math.Exp(float64(x[i] - mx))
+		x[i] = float32(e)
+		sum += e
+	}
+	a.Scale(x, float32(1/sum))
+}
+
+// GELU implements kernels.Kernels.GELU (exact-erf form) with a float64
+// erfc approximation of relative error < 2e-10 (see math_amd64.s).
+func (AVX2) GELU(x []float32) {
+	n4 := len(x) &^ 3
+	if n4 > 0 {
+		gelu(&x[0], n4)
+	}
+	for i := n4; i < len(x); i++ {
+		f := float64(x[i])
+		x[i] = float32(0.5 * f * (1 + math.Erf(f/math.Sqrt2)))
+	}
+}
+
+// QuickGELU implements kernels.Kernels.QuickGELU in float64 lanes.
+func (AVX2) QuickGELU(x []float32) {
+	n4 := len(x) &^ 3
+	if n4 > 0 {
+		quickGELU(&x[0], n4)
+	}
+	for i := n4; i < len(x); i++ {
+		f := float64(x[i])
+		x[i] = float32(f / (1 + math.Exp(-1.702*f)))
+	}
+}

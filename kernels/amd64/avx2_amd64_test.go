@@ -1,0 +1,149 @@
+package amd64
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/clipinfer/clipinfer/kernels/generic"
+)
+
+// denseInputs spans the float32 range the element-wise functions see, plus
+// the special values.
+func denseInputs() []float32 {
+	var xs []float32
+	for v := -20.0; v <= 20; v += 1.0 / 512 {
+		xs = append(xs, float32(v))
+	}
+	for e := -40; e <= 38; e++ {
+		p := float32(math.Pow(10, float64(e)))
+		xs = append(xs, p, -p, 3*p, -7*p)
+	}
+	return append(xs, 0, float32(math.Copysign(0, -1)), 30, -30, 88, -88, 100, -104, 1e30, -1e30,
+		math.MaxFloat32, -math.MaxFloat32, 1e-45, -1e-45,
+		float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()))
+}
+
+// ulpDiff is the distance between two float32 values in units in the last
+// place (0 for equal values and for two NaNs).
+func ulpDiff(a, b float32) float64 {
+	if math.IsNaN(float64(a)) || math.IsNaN(float64(b)) {
+		if math.IsNaN(float64(a)) && math.IsNaN(float64(b)) {
+			return 0
+		}
+		return math.Inf(1)
+	}
+	if a == b {
+		return 0
+	}
+	ord := func(f float32) int64 {
+		u := int64(math.Float32bits(f))
+		if u&(1<<31) != 0 {
+			return -(u &^ (1 << 31))
+		}
+		return u
+	}
+	return math.Abs(float64(ord(a) - ord(b)))
+}
+
+// TestElementwiseAgainstGenericDense checks GELU, QuickGELU against generic
+// on a dense grid and the special values: same NaN/Inf/zero behaviour, and
+// at most 2 ulp apart (the stated tolerance, 2e-6 relative, is ~30 ulp).
+func TestElementwiseAgainstGenericDense(t *testing.T) {
+	needAVX2(t)
+	var k AVX2
+	var g generic.Kernels
+	in := denseInputs()
+	for _, op := range []struct {
+		name string
+		fast func([]float32)
+		ref  func([]float32)
+	}{{"GELU", k.GELU, g.GELU}, {"QuickGELU", k.QuickGELU, g.QuickGELU}} {
+		got, want := append([]float32(nil), in...), append([]float32(nil), in...)
+		op.fast(got)
+		op.ref(want)
+		worst := 0.0
+		for i := range in {
+			d := ulpDiff(got[i], want[i])
+			// below the 1e-7 absolute part of the tolerance ulps mean nothing
+			if math.Abs(float64(want[i])) < 1e-7 && math.Abs(float64(got[i]-want[i])) <= 1e-7 {
+				continue
+			}
+			require.LessOrEqual(t, d, 2.0, "%s(%v) = %v, generic %v", op.name, in[i], got[i], want[i])
+			worst = max(worst, d)
+		}
+		t.Logf("%s: worst %.0f ulp from generic over %d inputs", op.name, worst, len(in))
+	}
+}
+
+// TestSoftmaxSpecial checks rows with -Inf (masked attention), +Inf and NaN.
+func TestSoftmaxSpecial(t *testing.T) {
+	needAVX2(t)
+	var k AVX2
+	var g generic.Kernels
+	inf := float32(math.Inf(1))
+	for _, row := range [][]float32{
+		{1, 2, 3, 4, 5, -inf, -inf, -inf, 0.5},
+		{-inf, -inf, -inf, -inf, -inf},
+		{1, inf, 2, 3, 4, 5},
+		{1, 2, float32(math.NaN()), 3, 4},
+		{-100, 0, -700, -1e30, 1, 2, 3, 4},
+	} {
+		got, want := append([]float32(nil), row...), append([]float32(nil), row...)
+		k.Softmax(got)
+		g.Softmax(want)
+		for i := range row {
+			require.LessOrEqual(t, ulpDiff(got[i], want[i]), 1.0, "row %v: [%d] %v vs generic %v", row, i, got[i], want[i])
+		}
+	}
+}
+
+// TestQuantizeSpecial covers the blocks that leave the assembly path:
+// zero, NaN, ±Inf, subnormal and tiny maxima.
+func TestQuantizeSpecial(t *testing.T) {
+	needAVX2(t)
+	var k AVX2
+	var g generic.Kernels
+	inf := float32(math.Inf(1))
+	sub := math.Float32frombits(5) // subnormal: 127/amax overflows
+	for _, block := range [][]float32{
+		{0, 0, 0, 0, 0, 0, 0, 0, 0},
+		{1, 2, inf, 3, 4, 5, 6, 7, 8},
+		{1, 2, -inf, 3, 4, 5, 6, 7, 8},
+		{1, 2, float32(math.NaN()), 3, 4, 5, 6, 7, 8},
+		{sub, 0, -sub, sub, 0, 0, 0, 0, 0},
+		{1e-37, -3e-38, 0, 1e-38, 5e-37, 0, 0, 0, 0},
+		{math.MaxFloat32, -math.MaxFloat32, 1, 0, -1, 1e38, 2, 3, 4},
+	} {
+		gq, gs := make([]int8, len(block)), make([]float32, 1)
+		wq, ws := make([]int8, len(block)), make([]float32, 1)
+		k.Quantize(gq, gs, block, len(block))
+		g.Quantize(wq, ws, block, len(block))
+		assert.Equal(t, wq, gq, "%v", block)
+		assert.Equal(t, math.Float32bits(ws[0]), math.Float32bits(gs[0]), "scale of %v", block)
+	}
+}
+
+// TestLayerNormLargeMean checks the float64 statistics on a row whose mean
+// dwarfs its spread.
+func TestLayerNormLargeMean(t *testing.T) {
+	needAVX2(t)
+	var k AVX2
+	var g generic.Kernels
+	r := rand.New(rand.NewPCG(3, 3))
+	x := make([]float32, 771)
+	gamma, beta := make([]float32, len(x)), make([]float32, len(x))
+	for i := range x {
+		x[i] = 1000 + float32(r.NormFloat64())*1e-2
+		gamma[i], beta[i] = float32(r.NormFloat64()), float32(r.NormFloat64())
+	}
+	got, want := make([]float32, len(x)), make([]float32, len(x))
+	k.LayerNorm(got, x, gamma, beta, 1e-5)
+	g.LayerNorm(want, x, gamma, beta, 1e-5)
+	for i := range x {
+		require.LessOrEqual(t, ulpDiff(got[i], want[i]), 2.0, "[%d] %v vs generic %v", i, got[i], want[i])
+	}
+}
