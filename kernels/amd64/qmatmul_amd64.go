@@ -6,12 +6,15 @@ package amd64
 // qmm2x4a is QMatMul with the VPSIGNB/VPMADDUBSW/VPMADDWD step.
 //
 //go:noescape
-func qmm2x4a(dst *float32, ldd int, x *int8, xs *float32, w *int8, ws *float32, bias *float32, m, n, k, block, nb int)
+func qmm2x4a(dst *float32, ldd int, x *int8, ldx int, xs *float32, ldxs int, w *int8, ws *float32, bias *float32, m, n, k, block, nb int)
 
 // qmm2x4b is QMatMul with the VPMOVSXBW/VPMADDWD step.
 //
 //go:noescape
-func qmm2x4b(dst *float32, ldd int, x *int8, xs *float32, w *int8, ws *float32, bias *float32, m, n, k, block, nb int)
+func qmm2x4b(dst *float32, ldd int, x *int8, ldx int, xs *float32, ldxs int, w *int8, ws *float32, bias *float32, m, n, k, block, nb int)
 
 //go:noescape
-func qmm2x4c(dst *float32, ldd int, x *int8, xs *float32, w *int8, ws *float32, bias *float32, m, n, k, block, nb int)
+func qmm2x4c(dst *float32, ldd int, x *int8, ldx int, xs *float32, ldxs int, w *int8, ws *float32, bias *float32, m, n, k, block, nb int)
+
+//go:noescape
+func qmm2x4d(dst *float32, ldd int, x *int8, ldx int, xs *float32, ldxs int, w *int8, ws *float32, bias *float32, m, n, k, block, nb int)

@@ -42,7 +42,7 @@
 //	SI, R8  x rows 0, 1;  R9-R12 w rows 0..3;  AX offset in the row (bytes)
 //	DX      end of the block's full steps; BX tail offset
 //	CX      &xs[i][b];  DI &ws[j][b];  R13 nb·4;  R14 blocks left
-//	stack   0: j  8: i  16: block&^31  24: block&31
+//	stack   0: j  8: i  16: block&^31  24: block&31  32: ldxs·4
 
 #include "textflag.h"
 
@@ -145,6 +145,30 @@ GLOBL tailMask<>(SB), RODATA|NOPTR, $64
 	VMOVDQU (R12)(idx*1), Y10; \
 	MAC2AF(idx, Y3, Y7)
 
+// ---- candidate (a), unrolled, two product temporaries (Y11, Y15) interleaved ----
+
+#define MAC2AI(off, idx, a0, a1) \
+	VPSIGNB    off(SI)(idx*1), Y10, Y11; \
+	VPSIGNB    off(R8)(idx*1), Y10, Y15; \
+	VPMADDUBSW Y11, Y8, Y11; \
+	VPMADDUBSW Y15, Y9, Y15; \
+	VPMADDWD   Y12, Y11, Y11; \
+	VPMADDWD   Y12, Y15, Y15; \
+	VPADDD     Y11, a0, a0; \
+	VPADDD     Y15, a1, a1
+
+#define STEP2AI(off, idx) \
+	VPABSB  off(SI)(idx*1), Y8; \
+	VPABSB  off(R8)(idx*1), Y9; \
+	VMOVDQU off(R9)(idx*1), Y10; \
+	MAC2AI(off, idx, Y0, Y4); \
+	VMOVDQU off(R10)(idx*1), Y10; \
+	MAC2AI(off, idx, Y1, Y5); \
+	VMOVDQU off(R11)(idx*1), Y10; \
+	MAC2AI(off, idx, Y2, Y6); \
+	VMOVDQU off(R12)(idx*1), Y10; \
+	MAC2AI(off, idx, Y3, Y7)
+
 // ---- candidate (b): VPMOVSXBW / VPMADDWD ----
 
 #define MAC2B(a0, a1) \
@@ -202,10 +226,10 @@ GLOBL tailMask<>(SB), RODATA|NOPTR, $64
 	LEAQ      (DI)(R13*2), DX; \
 	VINSERTPS $0x30, (DX)(R13*1), X10, X10
 
-// func qmm2x4a(dst *float32, ldd int, x *int8, xs *float32, w *int8, ws *float32, bias *float32, m, n, k, block, nb int)
-TEXT ·qmm2x4a(SB), NOSPLIT, $32-96
+// func qmm2x4a(dst *float32, ldd int, x *int8, ldx int, xs *float32, ldxs int, w *int8, ws *float32, bias *float32, m, n, k, block, nb int)
+TEXT ·qmm2x4a(SB), NOSPLIT, $48-112
 	VMOVDQU onesW<>(SB), Y12
-	MOVQ block+80(FP), AX
+	MOVQ block+96(FP), AX
 	MOVQ AX, BX
 	ANDQ $31, BX
 	MOVQ BX, 24(SP)
@@ -213,31 +237,34 @@ TEXT ·qmm2x4a(SB), NOSPLIT, $32-96
 	VMOVDQU (CX)(BX*1), Y13
 	ANDQ $-32, AX
 	MOVQ AX, 16(SP)
-	MOVQ nb+88(FP), R13
+	MOVQ nb+104(FP), R13
 	SHLQ $2, R13
+	MOVQ ldxs+40(FP), AX
+	SHLQ $2, AX
+	MOVQ AX, 32(SP)
 	MOVQ $0, 0(SP)
 acol:
 	MOVQ 0(SP), R9
-	MOVQ k+72(FP), DX
+	MOVQ k+88(FP), DX
 	IMULQ DX, R9
-	ADDQ w+32(FP), R9
+	ADDQ w+48(FP), R9
 	LEAQ (R9)(DX*1), R10
 	LEAQ (R10)(DX*1), R11
 	LEAQ (R11)(DX*1), R12
 	MOVQ $0, 8(SP)
 arow:
 	MOVQ 8(SP), SI
-	MOVQ k+72(FP), DX
+	MOVQ ldx+24(FP), DX
 	IMULQ DX, SI
 	ADDQ x+16(FP), SI
 	LEAQ (SI)(DX*1), R8
 	MOVQ 8(SP), CX
-	IMULQ R13, CX
-	ADDQ xs+24(FP), CX
+	IMULQ 32(SP), CX
+	ADDQ xs+32(FP), CX
 	MOVQ 0(SP), DI
 	IMULQ R13, DI
-	ADDQ ws+40(FP), DI
-	MOVQ nb+88(FP), R14
+	ADDQ ws+56(FP), DI
+	MOVQ nb+104(FP), R14
 	VXORPS Y14, Y14, Y14
 	XORQ AX, AX
 ablk:
@@ -263,7 +290,8 @@ areduce:
 	VPADDD Y9, Y8, Y8
 	VCVTDQ2PS Y8, Y8
 	VBROADCASTSS (CX), X15
-	VBROADCASTSS (CX)(R13*1), X9
+	MOVQ 32(SP), DX
+	VBROADCASTSS (CX)(DX*1), X9
 	VINSERTF128 $1, X9, Y15, Y15
 	WSVEC
 	VINSERTF128 $1, X10, Y10, Y10
@@ -274,7 +302,7 @@ areduce:
 	ADDQ $4, DI
 	DECQ R14
 	JNZ ablk
-	MOVQ bias+48(FP), BX
+	MOVQ bias+64(FP), BX
 	TESTQ BX, BX
 	JZ astore
 	MOVQ 0(SP), DX
@@ -291,7 +319,7 @@ astore:
 	VEXTRACTF128 $1, Y14, (DX)(BX*4)
 	MOVQ 8(SP), AX
 	ADDQ $2, AX
-	MOVQ m+56(FP), BX
+	MOVQ m+72(FP), BX
 	CMPQ AX, BX
 	JGE arowdone
 	SUBQ $2, BX
@@ -302,7 +330,7 @@ astore:
 arowdone:
 	MOVQ 0(SP), AX
 	ADDQ $4, AX
-	MOVQ n+64(FP), BX
+	MOVQ n+80(FP), BX
 	CMPQ AX, BX
 	JGE adone
 	SUBQ $4, BX
@@ -314,10 +342,10 @@ adone:
 	VZEROUPPER
 	RET
 
-// func qmm2x4b(dst *float32, ldd int, x *int8, xs *float32, w *int8, ws *float32, bias *float32, m, n, k, block, nb int)
-TEXT ·qmm2x4b(SB), NOSPLIT, $32-96
+// func qmm2x4b(dst *float32, ldd int, x *int8, ldx int, xs *float32, ldxs int, w *int8, ws *float32, bias *float32, m, n, k, block, nb int)
+TEXT ·qmm2x4b(SB), NOSPLIT, $48-112
 	VMOVDQU onesW<>(SB), Y12
-	MOVQ block+80(FP), AX
+	MOVQ block+96(FP), AX
 	MOVQ AX, BX
 	ANDQ $31, BX
 	MOVQ BX, 24(SP)
@@ -325,31 +353,34 @@ TEXT ·qmm2x4b(SB), NOSPLIT, $32-96
 	VMOVDQU (CX)(BX*1), Y13
 	ANDQ $-32, AX
 	MOVQ AX, 16(SP)
-	MOVQ nb+88(FP), R13
+	MOVQ nb+104(FP), R13
 	SHLQ $2, R13
+	MOVQ ldxs+40(FP), AX
+	SHLQ $2, AX
+	MOVQ AX, 32(SP)
 	MOVQ $0, 0(SP)
 bcol:
 	MOVQ 0(SP), R9
-	MOVQ k+72(FP), DX
+	MOVQ k+88(FP), DX
 	IMULQ DX, R9
-	ADDQ w+32(FP), R9
+	ADDQ w+48(FP), R9
 	LEAQ (R9)(DX*1), R10
 	LEAQ (R10)(DX*1), R11
 	LEAQ (R11)(DX*1), R12
 	MOVQ $0, 8(SP)
 brow:
 	MOVQ 8(SP), SI
-	MOVQ k+72(FP), DX
+	MOVQ ldx+24(FP), DX
 	IMULQ DX, SI
 	ADDQ x+16(FP), SI
 	LEAQ (SI)(DX*1), R8
 	MOVQ 8(SP), CX
-	IMULQ R13, CX
-	ADDQ xs+24(FP), CX
+	IMULQ 32(SP), CX
+	ADDQ xs+32(FP), CX
 	MOVQ 0(SP), DI
 	IMULQ R13, DI
-	ADDQ ws+40(FP), DI
-	MOVQ nb+88(FP), R14
+	ADDQ ws+56(FP), DI
+	MOVQ nb+104(FP), R14
 	VXORPS Y14, Y14, Y14
 	XORQ AX, AX
 bblk:
@@ -375,7 +406,8 @@ breduce:
 	VPADDD Y9, Y8, Y8
 	VCVTDQ2PS Y8, Y8
 	VBROADCASTSS (CX), X15
-	VBROADCASTSS (CX)(R13*1), X9
+	MOVQ 32(SP), DX
+	VBROADCASTSS (CX)(DX*1), X9
 	VINSERTF128 $1, X9, Y15, Y15
 	WSVEC
 	VINSERTF128 $1, X10, Y10, Y10
@@ -386,7 +418,7 @@ breduce:
 	ADDQ $4, DI
 	DECQ R14
 	JNZ bblk
-	MOVQ bias+48(FP), BX
+	MOVQ bias+64(FP), BX
 	TESTQ BX, BX
 	JZ bstore
 	MOVQ 0(SP), DX
@@ -403,7 +435,7 @@ bstore:
 	VEXTRACTF128 $1, Y14, (DX)(BX*4)
 	MOVQ 8(SP), AX
 	ADDQ $2, AX
-	MOVQ m+56(FP), BX
+	MOVQ m+72(FP), BX
 	CMPQ AX, BX
 	JGE browdone
 	SUBQ $2, BX
@@ -414,7 +446,7 @@ bstore:
 browdone:
 	MOVQ 0(SP), AX
 	ADDQ $4, AX
-	MOVQ n+64(FP), BX
+	MOVQ n+80(FP), BX
 	CMPQ AX, BX
 	JGE bdone
 	SUBQ $4, BX
@@ -426,10 +458,10 @@ bdone:
 	VZEROUPPER
 	RET
 
-// func qmm2x4c(dst *float32, ldd int, x *int8, xs *float32, w *int8, ws *float32, bias *float32, m, n, k, block, nb int)
-TEXT ·qmm2x4c(SB), NOSPLIT, $32-96
+// func qmm2x4c(dst *float32, ldd int, x *int8, ldx int, xs *float32, ldxs int, w *int8, ws *float32, bias *float32, m, n, k, block, nb int)
+TEXT ·qmm2x4c(SB), NOSPLIT, $48-112
 	VMOVDQU onesW<>(SB), Y12
-	MOVQ block+80(FP), AX
+	MOVQ block+96(FP), AX
 	MOVQ AX, BX
 	ANDQ $31, BX
 	MOVQ BX, 24(SP)
@@ -437,31 +469,34 @@ TEXT ·qmm2x4c(SB), NOSPLIT, $32-96
 	VMOVDQU (CX)(BX*1), Y13
 	ANDQ $-32, AX
 	MOVQ AX, 16(SP)
-	MOVQ nb+88(FP), R13
+	MOVQ nb+104(FP), R13
 	SHLQ $2, R13
+	MOVQ ldxs+40(FP), AX
+	SHLQ $2, AX
+	MOVQ AX, 32(SP)
 	MOVQ $0, 0(SP)
 ccol:
 	MOVQ 0(SP), R9
-	MOVQ k+72(FP), DX
+	MOVQ k+88(FP), DX
 	IMULQ DX, R9
-	ADDQ w+32(FP), R9
+	ADDQ w+48(FP), R9
 	LEAQ (R9)(DX*1), R10
 	LEAQ (R10)(DX*1), R11
 	LEAQ (R11)(DX*1), R12
 	MOVQ $0, 8(SP)
 crow:
 	MOVQ 8(SP), SI
-	MOVQ k+72(FP), DX
+	MOVQ ldx+24(FP), DX
 	IMULQ DX, SI
 	ADDQ x+16(FP), SI
 	LEAQ (SI)(DX*1), R8
 	MOVQ 8(SP), CX
-	IMULQ R13, CX
-	ADDQ xs+24(FP), CX
+	IMULQ 32(SP), CX
+	ADDQ xs+32(FP), CX
 	MOVQ 0(SP), DI
 	IMULQ R13, DI
-	ADDQ ws+40(FP), DI
-	MOVQ nb+88(FP), R14
+	ADDQ ws+56(FP), DI
+	MOVQ nb+104(FP), R14
 	VXORPS Y14, Y14, Y14
 	XORQ AX, AX
 cblk:
@@ -498,7 +533,8 @@ creduce:
 	VPADDD Y9, Y8, Y8
 	VCVTDQ2PS Y8, Y8
 	VBROADCASTSS (CX), X15
-	VBROADCASTSS (CX)(R13*1), X9
+	MOVQ 32(SP), DX
+	VBROADCASTSS (CX)(DX*1), X9
 	VINSERTF128 $1, X9, Y15, Y15
 	WSVEC
 	VINSERTF128 $1, X10, Y10, Y10
@@ -509,7 +545,7 @@ creduce:
 	ADDQ $4, DI
 	DECQ R14
 	JNZ cblk
-	MOVQ bias+48(FP), BX
+	MOVQ bias+64(FP), BX
 	TESTQ BX, BX
 	JZ cstore
 	MOVQ 0(SP), DX
@@ -526,7 +562,7 @@ cstore:
 	VEXTRACTF128 $1, Y14, (DX)(BX*4)
 	MOVQ 8(SP), AX
 	ADDQ $2, AX
-	MOVQ m+56(FP), BX
+	MOVQ m+72(FP), BX
 	CMPQ AX, BX
 	JGE crowdone
 	SUBQ $2, BX
@@ -537,7 +573,7 @@ cstore:
 crowdone:
 	MOVQ 0(SP), AX
 	ADDQ $4, AX
-	MOVQ n+64(FP), BX
+	MOVQ n+80(FP), BX
 	CMPQ AX, BX
 	JGE cdone
 	SUBQ $4, BX
@@ -548,3 +584,131 @@ crowdone:
 cdone:
 	VZEROUPPER
 	RET
+
+// func qmm2x4d(dst *float32, ldd int, x *int8, ldx int, xs *float32, ldxs int, w *int8, ws *float32, bias *float32, m, n, k, block, nb int)
+TEXT ·qmm2x4d(SB), NOSPLIT, $48-112
+	VMOVDQU onesW<>(SB), Y12
+	MOVQ block+96(FP), AX
+	MOVQ AX, BX
+	ANDQ $31, BX
+	MOVQ BX, 24(SP)
+	LEAQ tailMask<>(SB), CX
+	VMOVDQU (CX)(BX*1), Y13
+	ANDQ $-32, AX
+	MOVQ AX, 16(SP)
+	MOVQ nb+104(FP), R13
+	SHLQ $2, R13
+	MOVQ ldxs+40(FP), AX
+	SHLQ $2, AX
+	MOVQ AX, 32(SP)
+	MOVQ $0, 0(SP)
+dcol:
+	MOVQ 0(SP), R9
+	MOVQ k+88(FP), DX
+	IMULQ DX, R9
+	ADDQ w+48(FP), R9
+	LEAQ (R9)(DX*1), R10
+	LEAQ (R10)(DX*1), R11
+	LEAQ (R11)(DX*1), R12
+	MOVQ $0, 8(SP)
+drow:
+	MOVQ 8(SP), SI
+	MOVQ ldx+24(FP), DX
+	IMULQ DX, SI
+	ADDQ x+16(FP), SI
+	LEAQ (SI)(DX*1), R8
+	MOVQ 8(SP), CX
+	IMULQ 32(SP), CX
+	ADDQ xs+32(FP), CX
+	MOVQ 0(SP), DI
+	IMULQ R13, DI
+	ADDQ ws+56(FP), DI
+	MOVQ nb+104(FP), R14
+	VXORPS Y14, Y14, Y14
+	XORQ AX, AX
+dblk:
+	MOVQ 16(SP), DX
+	ADDQ AX, DX
+	FIRST2A(AX)
+	ADDQ $32, AX
+	LEAQ -32(DX), BX
+	CMPQ AX, BX
+	JAE dsingle
+dstep2:
+	STEP2AI(0, AX)
+	STEP2AI(32, AX)
+	ADDQ $64, AX
+	CMPQ AX, BX
+	JB dstep2
+dsingle:
+	CMPQ AX, DX
+	JAE dtail
+	STEP2AI(0, AX)
+	ADDQ $32, AX
+dtail:
+	MOVQ 24(SP), BX
+	TESTQ BX, BX
+	JZ dreduce
+	LEAQ -32(AX)(BX*1), BX
+	TAIL2A(BX)
+	LEAQ 32(BX), AX
+dreduce:
+	HSUM4(Y0, Y1, Y2, Y3, Y10, Y8, Y9)
+	HSUM4(Y4, Y5, Y6, Y7, Y11, Y8, Y9)
+	VPERM2I128 $0x20, Y11, Y10, Y8
+	VPERM2I128 $0x31, Y11, Y10, Y9
+	VPADDD Y9, Y8, Y8
+	VCVTDQ2PS Y8, Y8
+	VBROADCASTSS (CX), X15
+	MOVQ 32(SP), DX
+	VBROADCASTSS (CX)(DX*1), X9
+	VINSERTF128 $1, X9, Y15, Y15
+	WSVEC
+	VINSERTF128 $1, X10, Y10, Y10
+	VMULPS Y10, Y15, Y15
+	VMULPS Y15, Y8, Y8
+	VADDPS Y8, Y14, Y14
+	ADDQ $4, CX
+	ADDQ $4, DI
+	DECQ R14
+	JNZ dblk
+	MOVQ bias+64(FP), BX
+	TESTQ BX, BX
+	JZ dstore
+	MOVQ 0(SP), DX
+	VBROADCASTF128 (BX)(DX*4), Y9
+	VADDPS Y9, Y14, Y14
+dstore:
+	MOVQ ldd+8(FP), BX
+	MOVQ 8(SP), AX
+	IMULQ BX, AX
+	ADDQ 0(SP), AX
+	MOVQ dst+0(FP), DX
+	LEAQ (DX)(AX*4), DX
+	VMOVUPS X14, (DX)
+	VEXTRACTF128 $1, Y14, (DX)(BX*4)
+	MOVQ 8(SP), AX
+	ADDQ $2, AX
+	MOVQ m+72(FP), BX
+	CMPQ AX, BX
+	JGE drowdone
+	SUBQ $2, BX
+	CMPQ AX, BX
+	CMOVQGT BX, AX
+	MOVQ AX, 8(SP)
+	JMP drow
+drowdone:
+	MOVQ 0(SP), AX
+	ADDQ $4, AX
+	MOVQ n+80(FP), BX
+	CMPQ AX, BX
+	JGE ddone
+	SUBQ $4, BX
+	CMPQ AX, BX
+	CMOVQGT BX, AX
+	MOVQ AX, 0(SP)
+	JMP dcol
+ddone:
+	VZEROUPPER
+	RET
+

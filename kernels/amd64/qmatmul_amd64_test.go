@@ -19,14 +19,14 @@ func needAVX2(tb testing.TB) {
 	}
 }
 
-type qmmFunc func(dst *float32, ldd int, x *int8, xs *float32, w *int8, ws *float32, bias *float32, m, n, k, block, nb int)
+type qmmFunc func(dst *float32, ldd int, x *int8, ldx int, xs *float32, ldxs int, w *int8, ws *float32, bias *float32, m, n, k, block, nb int)
 
 // qmmVariants are the two candidate step sequences; both stay tested so the
 // measurement in docs/KERNELS.md can be repeated.
 var qmmVariants = []struct {
 	name string
 	f    qmmFunc
-}{{"a-sign", qmm2x4a}, {"b-widen", qmm2x4b}, {"c-unroll", qmm2x4c}}
+}{{"a-sign", qmm2x4a}, {"b-widen", qmm2x4b}, {"c-unroll", qmm2x4c}, {"d-interleave", qmm2x4d}}
 
 func randQ(r *rand.Rand, m, n, k, block int) (x, w []int8, xs, ws, bias []float32) {
 	nb := k / block
@@ -72,7 +72,7 @@ func TestQMMVariantsBitExact(t *testing.T) {
 				want := make([]float32, c.m*ldd)
 				got := make([]float32, c.m*ldd)
 				g.QMatMul(want, ldd, x, xs, w, ws, b, c.m, c.n, c.k, c.block)
-				v.f(&got[0], ldd, &x[0], &xs[0], &w[0], &ws[0], bp, c.m, c.n, c.k, c.block, c.k/c.block)
+				v.f(&got[0], ldd, &x[0], c.k, &xs[0], c.k/c.block, &w[0], &ws[0], bp, c.m, c.n, c.k, c.block, c.k/c.block)
 				for i := range want {
 					require.Equal(t, math.Float32bits(want[i]), math.Float32bits(got[i]),
 						"%s %+v bias=%v at %d: %v vs generic %v", v.name, c, withBias, i, got[i], want[i])
@@ -98,7 +98,7 @@ func BenchmarkQMMVariants(b *testing.B) {
 			for _, v := range qmmVariants {
 				b.Run(fmt.Sprintf("step=%s/shape=%dx%dx%d/block=%s", v.name, s.m, s.n, s.k, blk), func(b *testing.B) {
 					for b.Loop() {
-						v.f(&dst[0], s.n, &x[0], &xs[0], &w[0], &ws[0], &bias[0], s.m, s.n, s.k, block, s.k/block)
+						v.f(&dst[0], s.n, &x[0], s.k, &xs[0], s.k/block, &w[0], &ws[0], &bias[0], s.m, s.n, s.k, block, s.k/block)
 					}
 					b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOP/s")
 				})
