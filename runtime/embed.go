@@ -66,7 +66,7 @@ func (m *Model) EmbedPixelsInto(dst []float32, pix [][]float32) error {
 	}
 	if m.vision == nil {
 		if m.simple != nil {
-			return m.simpleImages(dst, pix)
+			return fmt.Errorf("SimpleCLIP's image tower takes feature vectors, not pixels")
 		}
 		return fmt.Errorf("model has no image tower")
 	}
@@ -162,4 +162,20 @@ func Softmax(x []float32) {
 	for i, v := range x {
 		x[i] = float32(math.Exp(float64(v-mx)) / sum)
 	}
+}
+
+// EmbedFeatures returns the normalised image embeddings of feature vectors
+// (SimpleCLIP models, whose image tower reads precomputed features).
+func (m *Model) EmbedFeatures(feats [][]float32) ([][]float32, error) {
+	if m.closed.Load() {
+		return nil, errClosed
+	}
+	if m.simple == nil {
+		return nil, fmt.Errorf("model's image tower takes images, not feature vectors")
+	}
+	flat := make([]float32, len(feats)*m.EmbedDim())
+	if err := m.simpleImages(flat, feats); err != nil {
+		return nil, err
+	}
+	return split(flat, len(feats), m.EmbedDim()), nil
 }

@@ -1,8 +1,187 @@
 package runtime
 
-import "github.com/clipinfer/clipinfer/format"
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/clipinfer/clipinfer/format"
+	"github.com/clipinfer/clipinfer/imageproc"
+	"github.com/clipinfer/clipinfer/tokenizer"
+)
 
 // inputs turns text and images into what the towers take.
-type inputs struct{}
+type inputs struct {
+	bpe       *tokenizer.Tokenizer // CLIP models
+	ctx       int
+	words     map[string]int32 // SimpleCLIP word vocabulary, if packed
+	unknown   int32
+	lower     bool
+	pre       imageproc.Config
+	hasPre    bool
+	maxPixels int64
+}
 
-func (in *inputs) init(f *format.File, meta *format.Metadata, maxPixels int64) error { return nil }
+func (in *inputs) init(f *format.File, meta *format.Metadata, maxPixels int64) error {
+	in.maxPixels = maxPixels
+	if in.maxPixels <= 0 {
+		in.maxPixels = imageproc.DefaultMaxPixels
+	}
+	if p := meta.Preprocess; p != nil {
+		in.hasPre = true
+		in.pre = imageproc.Config{Size: p.Size, Crop: p.Crop, Mean: p.Mean, Std: p.Std}
+		if p.Pipeline == format.PipelineHF {
+			in.pre.Mode = imageproc.HF
+		}
+	}
+	t := meta.Tokenizer
+	switch {
+	case t == nil:
+		return nil
+	case t.Kind == format.TokenizerCLIPBPE:
+		in.ctx = meta.Text.ContextLength
+		if t.Merges == "" {
+			in.bpe = tokenizer.Default()
+			return nil
+		}
+		merges, err := blob(f, t.Merges)
+		if err != nil {
+			return err
+		}
+		var vocab []byte
+		if t.Vocab != "" {
+			if vocab, err = blob(f, t.Vocab); err != nil {
+				return err
+			}
+		}
+		in.bpe, err = tokenizer.New(merges, vocab)
+		if err != nil {
+			return fmt.Errorf("packed tokenizer: %w", err)
+		}
+		if v := in.bpe.VocabSize(); v > meta.Text.VocabSize {
+			return fmt.Errorf("packed tokenizer has %d tokens, the text tower only %d", v, meta.Text.VocabSize)
+		}
+	case t.Kind == format.TokenizerWords:
+		b, err := blob(f, t.Vocab)
+		if err != nil {
+			return err
+		}
+		s := meta.SimpleCLIP
+		in.unknown, in.lower = int32(s.UnknownTokenID), s.Lowercase
+		in.words = map[string]int32{}
+		for i, w := range bytes.Split(bytes.TrimRight(b, "\n"), []byte("\n")) {
+			if i >= s.VocabSize {
+				return fmt.Errorf("word vocabulary has more than %d entries", s.VocabSize)
+			}
+			if _, dup := in.words[string(w)]; !dup {
+				in.words[string(w)] = int32(i)
+			}
+		}
+	}
+	return nil
+}
+
+func blob(f *format.File, name string) ([]byte, error) {
+	t, err := f.Tensor(name)
+	if err != nil {
+		return nil, err
+	}
+	return t.Bytes()
+}
+
+// MaxTextBytes bounds the text Tokenize accepts; longer input is an error
+// rather than a slow surprise (only the first tokens count anyway).
+const MaxTextBytes = 1 << 20
+
+// Tokenize turns text into the token ids the text tower takes: for CLIP,
+// SOT + BPE ids + EOT, truncated and zero-padded to the context length
+// exactly as clip.tokenize(truncate=True); for SimpleCLIP with a packed
+// vocabulary, one id per whitespace-separated word.
+func (m *Model) Tokenize(text string) ([]int32, error) {
+	if len(text) > MaxTextBytes {
+		return nil, fmt.Errorf("text of %d bytes is longer than the %d accepted", len(text), MaxTextBytes)
+	}
+	if !utf8.ValidString(text) {
+		text = strings.ToValidUTF8(text, "\uFFFD")
+	}
+	in := &m.inputs
+	switch {
+	case in.bpe != nil:
+		return in.bpe.Tokenize(text, in.ctx), nil
+	case in.words != nil:
+		if in.lower {
+			text = strings.ToLower(text)
+		}
+		fields := strings.Fields(text)
+		if len(fields) == 0 {
+			return nil, fmt.Errorf("text has no words")
+		}
+		ids := make([]int32, len(fields))
+		for i, w := range fields {
+			id, ok := in.words[w]
+			if !ok {
+				id = in.unknown
+			}
+			ids[i] = id
+		}
+		return ids, nil
+	}
+	return nil, fmt.Errorf("model has no tokenizer: give token ids")
+}
+
+// EmbedTexts returns the normalised embeddings of texts.
+func (m *Model) EmbedTexts(texts []string) ([][]float32, error) {
+	ids := make([][]int32, len(texts))
+	for i, t := range texts {
+		var err error
+		if ids[i], err = m.Tokenize(t); err != nil {
+			return nil, fmt.Errorf("text %d: %w", i, err)
+		}
+	}
+	return m.EmbedTokens(ids)
+}
+
+// DecodeImage reads an image file (JPEG, PNG, GIF, BMP, TIFF or WebP),
+// refusing images with more pixels than the model's MaxPixels.
+func (m *Model) DecodeImage(path string) (image.Image, error) {
+	return imageproc.DecodeFile(path, m.inputs.maxPixels)
+}
+
+// Preprocess turns an image into the 3×S×S tensor the image tower takes,
+// exactly as the model's source pipeline does (DESIGN §1.1).
+func (m *Model) Preprocess(img image.Image) ([]float32, error) {
+	if !m.inputs.hasPre {
+		return nil, fmt.Errorf("model has no image tower that takes pixels")
+	}
+	return imageproc.Preprocess(img, m.inputs.pre)
+}
+
+// EmbedImages returns the normalised embeddings of decoded images.
+func (m *Model) EmbedImages(imgs []image.Image) ([][]float32, error) {
+	pix := make([][]float32, len(imgs))
+	for i, img := range imgs {
+		var err error
+		if pix[i], err = m.Preprocess(img); err != nil {
+			return nil, err
+		}
+	}
+	return m.EmbedPixels(pix)
+}
+
+// EmbedImageFiles decodes, preprocesses and embeds image files. The first
+// file that cannot be read fails the call, naming the file.
+func (m *Model) EmbedImageFiles(paths []string) ([][]float32, error) {
+	pix := make([][]float32, len(paths))
+	for i, p := range paths {
+		img, err := m.DecodeImage(p)
+		if err != nil {
+			return nil, err
+		}
+		if pix[i], err = m.Preprocess(img); err != nil {
+			return nil, err
+		}
+	}
+	return m.EmbedPixels(pix)
+}

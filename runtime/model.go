@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	goruntime "runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -158,6 +159,20 @@ func (m *Model) HasText() bool { return m.text != nil || m.simple != nil }
 
 // Size returns the size of the weight file in bytes.
 func (m *Model) Size() int64 { return m.file.Size() }
+
+// Params counts the model's parameters per tower ("vision" and "text").
+func (m *Model) Params() map[string]int {
+	out := map[string]int{}
+	for _, t := range m.file.Tensors() {
+		switch {
+		case strings.HasPrefix(t.Name, "vision."), strings.HasPrefix(t.Name, "simple.image."):
+			out["vision"] += t.NumElements()
+		case strings.HasPrefix(t.Name, "text."), strings.HasPrefix(t.Name, "simple.text."):
+			out["text"] += t.NumElements()
+		}
+	}
+	return out
+}
 
 func (m *Model) state() *state    { return m.states.Get().(*state) }
 func (m *Model) release(s *state) { m.states.Put(s) }

@@ -74,7 +74,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 		if f, ok := stderr.(*os.File); ok {
 			isTerm = term.IsTerminal(int(f.Fd()))
 		}
-		opt.Progress = progress(stderr, isTerm)
+		if isTerm || sourceSize(in) > 256<<20 {
+			opt.Progress = progress(stderr, isTerm)
+		}
 	}
 	rep, err := convert.Convert(in, out, opt)
 	if err != nil {
@@ -84,6 +86,25 @@ func run(args []string, stdout, stderr io.Writer) error {
 		describe(stdout, rep, *verbose)
 	}
 	return nil
+}
+
+// sourceSize returns the size of a file, or of the files in a directory.
+func sourceSize(path string) int64 {
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	if !st.IsDir() {
+		return st.Size()
+	}
+	var n int64
+	entries, _ := os.ReadDir(path)
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && !info.IsDir() {
+			n += info.Size()
+		}
+	}
+	return n
 }
 
 // errUsage marks a flag error already reported by the flag package.
@@ -101,7 +122,7 @@ func progress(w io.Writer, isTerm bool) func(done, total int, name string) {
 			}
 			return
 		}
-		if pct := done * 10 / total; pct != last && total >= 50 {
+		if pct := done * 10 / total; pct != last {
 			last = pct
 			fmt.Fprintf(w, "converted %d/%d tensors\n", done, total)
 		}

@@ -298,9 +298,13 @@ def save_safetensors(tensors, path, metadata=None):
             f.write(b)
 
 
+TOKENIZER = tokenizer_ref.ClipTokenizer(tokenizer_ref.load_merges_text())
+
+
 def write_hf_tokenizer(dirname):
     """vocab.json and merges.txt derived from the default BPE, as HF ships them."""
-    vocab, merges = tokenizer_ref.hf_vocab_and_merges()
+    vocab = TOKENIZER.encoder
+    merges = sorted(TOKENIZER.ranks, key=TOKENIZER.ranks.get)
     with open(os.path.join(dirname, "vocab.json"), "w", encoding="utf-8") as f:
         json.dump(vocab, f, ensure_ascii=False)
     with open(os.path.join(dirname, "merges.txt"), "w", encoding="utf-8") as f:
@@ -407,7 +411,7 @@ def main():
     torch.manual_seed(0)
     os.makedirs(OUT_MODELS, exist_ok=True)
     os.makedirs(OUT_GOLDEN, exist_ok=True)
-    ids = torch.tensor([tokenizer_ref.tokenize(t, CONTEXT) for t in TEXTS], dtype=torch.long)
+    ids = torch.tensor([TOKENIZER.tokenize(t, CONTEXT) for t in TEXTS], dtype=torch.long)
     used = set(ids.flatten().tolist())
     gen = torch.Generator().manual_seed(1234)
     used |= set(torch.randint(0, VOCAB, (1500,), generator=gen).tolist())

@@ -1,0 +1,60 @@
+# clipinfer — common tasks. Go must be on PATH (export PATH=$PATH:/usr/local/go/bin).
+GO      ?= go
+BIN     := bin
+MODEL   ?= models/emoji-clip-q8.clip
+
+.PHONY: all build demo test test-go test-generic test-arm vet fmt bench-kernels bench fixtures fuzz clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/clipinfer ./cmd/clipinfer
+	$(GO) build -o $(BIN)/convert ./cmd/convert
+
+# The README's first command: a real text→image search and a zero-shot
+# classification with the bundled demo model.
+demo: build
+	./scripts/demo.sh
+
+# The README's second command: every test, on this CPU's best kernel and on
+# the generic one, then the arm64 suite under qemu (Cortex-A72 without and
+# "max" with the dot-product extension) and the armv7 suite.
+test: vet test-go test-generic test-arm
+
+vet:
+	@test -z "$$(gofmt -l . | grep -v '^testdata/')" || (gofmt -l .; echo "gofmt needed"; exit 1)
+	$(GO) vet ./...
+
+test-go:
+	$(GO) test -count=1 ./...
+
+test-generic:
+	CLIPINFER_KERNEL=generic $(GO) test -count=1 ./kernels/... ./runtime/...
+
+test-arm:
+	./scripts/test-arm.sh
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+# Kernel benchmarks, every kernel this CPU runs (benchstat-comparable).
+bench-kernels:
+	$(GO) test -run '^$$' -bench 'QMatMul|MatMul' -count 6 ./kernels | tee bench-kernels.txt
+
+# Whole-tower benchmarks on a random ViT-B/32 (see docs/PERFORMANCE.md).
+bench: build
+	./scripts/bench.sh
+
+# Regenerate the golden fixtures (needs Debian's python3-torch; CI does not).
+fixtures:
+	/usr/bin/python3 tools/reference/tokenizer_ref.py
+	/usr/bin/python3 tools/reference/preprocess_ref.py
+	/usr/bin/python3 tools/reference/checkpoint_ref.py
+	/usr/bin/python3 tools/reference/models_ref.py
+	/usr/bin/python3 tools/reference/simpleclip_ref.py
+
+fuzz:
+	./scripts/fuzz.sh
+
+clean:
+	rm -rf $(BIN)
