@@ -124,7 +124,7 @@ func TestGoldenAgainstPyTorch(t *testing.T) {
 					}
 					assert.Greater(t, cf, want, "image file %s", im.File)
 				}
-				t.Logf("%s %s: worst cosine to PyTorch %.7f", name, c.q, worst)
+				t.Logf("%s %s: worst cosine to PyTorch %.9f", name, c.q, worst)
 			})
 		}
 	}
