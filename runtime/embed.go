@@ -79,7 +79,7 @@ func (m *Model) EmbedPixelsInto(dst []float32, pix [][]float32) error {
 	bs := m.batch(16)
 	for lo := 0; lo < len(pix); lo += bs {
 		hi := min(lo+bs, len(pix))
-		if err := m.eng.embedImages(m.vision, s, pix[lo:hi], dst[lo*d:hi*d]); err != nil {
+		if err := m.eng.embedImages(m.vision, s, pix[lo:hi], dst[lo*d:hi*d], true); err != nil {
 			return err
 		}
 	}

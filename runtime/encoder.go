@@ -47,8 +47,9 @@ func (l *loader) encoder(prefix string, width, heads, mlp, layers int, eps float
 	return e
 }
 
-// span is one sequence inside a ragged batch: rows [start, start+n).
-type span struct{ start, n int }
+// span is one sequence inside a ragged batch: rows [start, start+n), of
+// which row start+pool is the one the tower's output is read from.
+type span struct{ start, n, pool int }
 
 // state is the scratch memory of one forward pass. Its slices grow to the
 // largest batch seen and are reused through a sync.Pool, so a steady stream
@@ -60,7 +61,7 @@ type state struct {
 	scores, vt               [][]float32 // per chunk
 	in, out                  []float32   // tower inputs and pooled rows
 	spans                    []span
-	pooled                   []int // text: the pooled row of each sequence
+	active                   []int // SimpleCLIP: sequences still running
 	wg                       sync.WaitGroup
 
 	ln   lnJob
@@ -76,8 +77,15 @@ func grow[T any](s []T, n int) []T {
 	return s[:n]
 }
 
-// forward runs the blocks over s.x (rows×width, rows = Σ spans).
-func (e *engine) forward(enc *encoder, s *state, rows int) {
+// forward runs the blocks over s.x (rows×width, rows = Σ spans.n) and
+// leaves the pooled row of each span in s.x's first len(s.spans) rows.
+//
+// With prune, the last block computes attention only for the pooled query
+// rows and its projection and MLP only for those rows: nothing else is
+// read afterwards, and those rows do not depend on the skipped work (their
+// keys and values are still computed for every row). Without prune every
+// row runs through every block (the reference the tests compare with).
+func (e *engine) forward(enc *encoder, s *state, rows int, prune bool) {
 	w := enc.width
 	s.h = grow(s.h, rows*w)
 	s.qkv = grow(s.qkv, rows*3*w)
@@ -96,19 +104,35 @@ func (e *engine) forward(enc *encoder, s *state, rows int) {
 		s.scores[c] = grow(s.scores[c], maxN*maxN)
 		s.vt[c] = grow(s.vt[c], hd*maxN)
 	}
+	act := epiQuickGELU
+	if enc.gelu {
+		act = epiGELU
+	}
 	for bi := range enc.blocks {
 		b := &enc.blocks[bi]
+		last := bi == len(enc.blocks)-1
 		e.layerNorm(s, b.ln1, s.x, s.h, rows, w, enc.eps)
 		e.linear(s, &b.qkv, s.h, rows, s.qkv, epiNone, nil)
-		e.attention(s, enc)
+		if last && prune {
+			e.attention(s, enc, true)
+			// Keep only the pooled rows of the residual stream; the
+			// attention output is already compact.
+			for i, sp := range s.spans {
+				copy(s.x[i*w:(i+1)*w], s.x[(sp.start+sp.pool)*w:(sp.start+sp.pool+1)*w])
+			}
+			rows = len(s.spans)
+		} else {
+			e.attention(s, enc, false)
+		}
 		e.linear(s, &b.out, s.att, rows, s.tmp, epiResidual, s.x)
 		e.layerNorm(s, b.ln2, s.x, s.h, rows, w, enc.eps)
-		act := epiQuickGELU
-		if enc.gelu {
-			act = epiGELU
-		}
 		e.linear(s, &b.fc1, s.h, rows, s.mlp, act, nil)
 		e.linear(s, &b.fc2, s.mlp, rows, s.tmp, epiResidual, s.x)
+	}
+	if !prune {
+		for i, sp := range s.spans {
+			copy(s.x[i*w:(i+1)*w], s.x[(sp.start+sp.pool)*w:(sp.start+sp.pool+1)*w])
+		}
 	}
 }
 
@@ -229,13 +253,16 @@ func (e *engine) linear(s *state, l *linear, x []float32, rows int, dst []float3
 	e.w.parallel(&s.mm, l.w.rows, colGrain, &s.wg)
 }
 
-// attnJob runs multi-head attention for (sequence, head) pairs.
+// attnJob runs multi-head attention for (sequence, head) pairs. With
+// pooled, only each sequence's pooled query row is computed and written to
+// row i of s.att (compact); otherwise every row, in place.
 type attnJob struct {
 	k      kernels.Kernels
 	s      *state
 	width  int
 	heads  int
 	causal bool
+	pooled bool
 }
 
 func (j *attnJob) run(c, lo, hi int) {
@@ -243,36 +270,48 @@ func (j *attnJob) run(c, lo, hi int) {
 	hd := w / j.heads
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	for p := lo; p < hi; p++ {
-		sp, h := s.spans[p/j.heads], p%j.heads
+		si, h := p/j.heads, p%j.heads
+		sp := s.spans[si]
 		n := sp.n
 		base := sp.start * 3 * w
-		q := s.qkv[base+h*hd:]
 		kk := s.qkv[base+w+h*hd:]
 		v := s.qkv[base+2*w+h*hd:]
-		scores := s.scores[c][:n*n]
-		j.k.MatMul(scores, n, q, 3*w, kk, 3*w, nil, n, n, hd)
-		for i := 0; i < n; i++ {
-			row := scores[i*n : (i+1)*n]
-			lim := n
+		// Query rows [q0, q1) of the sequence, keys [0, nk).
+		q0, q1, nk := 0, n, n
+		out := s.att[sp.start*w+h*hd:]
+		if j.pooled {
+			q0, q1 = sp.pool, sp.pool+1
+			out = s.att[si*w+h*hd:]
 			if j.causal {
-				lim = i + 1
+				nk = sp.pool + 1
+			}
+		}
+		nq := q1 - q0
+		q := s.qkv[base+q0*3*w+h*hd:]
+		scores := s.scores[c][:nq*nk]
+		j.k.MatMul(scores, nk, q, 3*w, kk, 3*w, nil, nq, nk, hd)
+		for i := 0; i < nq; i++ {
+			row := scores[i*nk : (i+1)*nk]
+			lim := nk
+			if j.causal {
+				lim = min(nk, q0+i+1)
 			}
 			j.k.Scale(row[:lim], scale)
 			j.k.Softmax(row[:lim])
 			clear(row[lim:])
 		}
-		vt := s.vt[c][:hd*n]
-		for t := 0; t < n; t++ {
+		vt := s.vt[c][:hd*nk]
+		for t := 0; t < nk; t++ {
 			vr := v[t*3*w : t*3*w+hd]
 			for d, val := range vr {
-				vt[d*n+t] = val
+				vt[d*nk+t] = val
 			}
 		}
-		j.k.MatMul(s.att[sp.start*w+h*hd:], w, scores, n, vt, n, nil, n, hd, n)
+		j.k.MatMul(out, w, scores, nk, vt, nk, nil, nq, hd, nk)
 	}
 }
 
-func (e *engine) attention(s *state, enc *encoder) {
-	s.attn = attnJob{k: e.k, s: s, width: enc.width, heads: enc.heads, causal: enc.causal}
+func (e *engine) attention(s *state, enc *encoder, pooled bool) {
+	s.attn = attnJob{k: e.k, s: s, width: enc.width, heads: enc.heads, causal: enc.causal, pooled: pooled}
 	e.w.parallel(&s.attn, len(s.spans)*enc.heads, 1, &s.wg)
 }

@@ -235,3 +235,18 @@ func TestSteadyStateDoesNotAllocate(t *testing.T) {
 	})
 	assert.Zero(t, allocs)
 }
+
+// TestImageLastBlockPruning: computing only the class token's query, MLP
+// and projection in the last block gives the full run's result.
+func TestImageLastBlockPruning(t *testing.T) {
+	for _, q := range []string{"f32", "q8"} {
+		m := openTest(t, tinyModel(t, q), Options{})
+		pix := randomPixels(rand.New(rand.NewPCG(13, 14)), 3, 32)
+		d := m.EmbedDim()
+		pruned, full := make([]float32, 3*d), make([]float32, 3*d)
+		s := m.state()
+		require.NoError(t, m.eng.embedImages(m.vision, s, pix, pruned, true))
+		require.NoError(t, m.eng.embedImages(m.vision, s, pix, full, false))
+		assert.InDeltaSlice(t, toF64(full), toF64(pruned), 2e-5, q)
+	}
+}

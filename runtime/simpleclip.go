@@ -102,13 +102,13 @@ func (m *Model) simpleTexts(dst []float32, ids [][]int32) error {
 		}
 		for step := 0; step < maxLen; step++ {
 			// Sequences still running at this step, compacted.
-			act := s.pooled[:0]
+			act := s.active[:0]
 			for i, sp := range s.spans {
 				if step < sp.n {
 					act = append(act, i)
 				}
 			}
-			s.pooled = act
+			s.active = act
 			for a, i := range act {
 				copy(s.x[a*h:(a+1)*h], s.h[i*h:(i+1)*h])
 			}

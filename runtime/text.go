@@ -72,11 +72,11 @@ func (t *textTower) checkIDs(i int, ids []int32) error {
 // causal, the pooled row depends only on the tokens up to it: each sequence
 // is cut right after its pooled token, and the batch is run ragged.
 //
-// cut = false runs every given token (the reference the tests compare with).
+// cut = false runs every given token through every layer (the reference
+// the tests compare with).
 func (e *engine) embedTexts(t *textTower, s *state, ids [][]int32, out []float32, cut bool) error {
 	w := t.cfg.Width
 	s.spans = s.spans[:0]
-	s.pooled = s.pooled[:0]
 	rows := 0
 	for i, seq := range ids {
 		if err := t.checkIDs(i, seq); err != nil {
@@ -87,8 +87,7 @@ func (e *engine) embedTexts(t *textTower, s *state, ids [][]int32, out []float32
 		if cut {
 			n = p + 1
 		}
-		s.spans = append(s.spans, span{start: rows, n: n})
-		s.pooled = append(s.pooled, rows+p)
+		s.spans = append(s.spans, span{start: rows, n: n, pool: p})
 		rows += n
 	}
 	s.x = grow(s.x, rows*w)
@@ -99,10 +98,10 @@ func (e *engine) embedTexts(t *textTower, s *state, ids [][]int32, out []float32
 			e.k.Add(x, t.pos[p*w:(p+1)*w])
 		}
 	}
-	e.forward(&t.enc, s, rows)
+	e.forward(&t.enc, s, rows, cut)
 	s.out = grow(s.out, len(ids)*w)
-	for i, last := range s.pooled {
-		e.k.LayerNorm(s.out[i*w:(i+1)*w], s.x[last*w:(last+1)*w], t.lnFin.g, t.lnFin.b, t.enc.eps)
+	for i := range ids {
+		e.k.LayerNorm(s.out[i*w:(i+1)*w], s.x[i*w:(i+1)*w], t.lnFin.g, t.lnFin.b, t.enc.eps)
 	}
 	e.linear(s, &t.proj, s.out, len(ids), out, epiNone, nil)
 	return nil

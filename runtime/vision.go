@@ -42,7 +42,9 @@ func (l *loader) vision(m *format.Metadata) *visionTower {
 
 // embed runs the tower on len(pix) images, each a 3×S×S CHW tensor, and
 // writes their unnormalised embeddings into out (len(pix)×embed).
-func (e *engine) embedImages(v *visionTower, s *state, pix [][]float32, out []float32) error {
+// With prune, the last block runs only the class tokens' queries (see
+// engine.forward).
+func (e *engine) embedImages(v *visionTower, s *state, pix [][]float32, out []float32, prune bool) error {
 	for i, p := range pix {
 		if len(p) != v.pixels {
 			return fmt.Errorf("image %d: %d values, the model takes 3×%d×%d = %d", i, len(p), v.cfg.ImageSize, v.cfg.ImageSize, v.pixels)
@@ -80,11 +82,11 @@ func (e *engine) embedImages(v *visionTower, s *state, pix [][]float32, out []fl
 		s.spans = append(s.spans, span{start: i * v.tokens, n: v.tokens})
 	}
 	e.layerNorm(s, v.lnPre, s.x, s.x, rows, w, v.enc.eps)
-	e.forward(&v.enc, s, rows)
+	e.forward(&v.enc, s, rows, prune)
 	// ln_post on each class token, then the projection.
 	s.out = grow(s.out, b*w)
 	for i := 0; i < b; i++ {
-		e.k.LayerNorm(s.out[i*w:(i+1)*w], s.x[i*v.tokens*w:i*v.tokens*w+w], v.lnPost.g, v.lnPost.b, v.enc.eps)
+		e.k.LayerNorm(s.out[i*w:(i+1)*w], s.x[i*w:(i+1)*w], v.lnPost.g, v.lnPost.b, v.enc.eps)
 	}
 	e.linear(s, &v.proj, s.out, b, out, epiNone, nil)
 	return nil
