@@ -165,6 +165,10 @@ func TestOpenRefuses(t *testing.T) {
 		{"torchscript class outside torchscript", write("cls.pt", zipOf(t, map[string]string{
 			"archive/data.pkl": "\x80\x02c__torch__\nA\n)\x81.",
 		})), "refusing pickle global __torch__.A"},
+		{"expanded view too large", write("expand.pt", zipOf(t, map[string]string{
+			"archive/data.pkl": string(torchPickle("0", 4, 0, "(J\x00\x00\x00\x10tq", "(K\x00tq")),
+			"archive/data/0":   strings.Repeat("x", 16),
+		})), "more than the 16777216 allowed"},
 		{"bad byteorder", write("bo.pt", zipOf(t, map[string]string{
 			"archive/data.pkl": "\x80\x02}.", "archive/byteorder": "middle",
 		})), "unknown byteorder"},

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"sync"
 )
 
 // DType is the element type of a tensor as stored in a checkpoint.
@@ -112,21 +113,30 @@ func halfToFloat32(h uint16) float32 {
 	}
 }
 
-// decodeFloat32 converts n elements of type d from src (little-endian unless
-// big is set) into dst[:n]. src must hold n*d.Size() bytes.
-func decodeFloat32(dst []float32, src []byte, d DType, big bool) {
-	var bo binary.ByteOrder = binary.LittleEndian
-	if big {
-		bo = binary.BigEndian
+// halfTable maps every binary16 bit pattern to its float32 value (256 KiB,
+// built on first use): a lookup beats the branches of halfToFloat32 on
+// real weights.
+var halfTable = sync.OnceValue(func() *[1 << 16]float32 {
+	var t [1 << 16]float32
+	for i := range t {
+		t[i] = halfToFloat32(uint16(i))
 	}
+	return &t
+})
+
+// decodeFloat32 converts len(dst) little-endian elements of type d from src
+// into dst. src must hold len(dst)*d.Size() bytes.
+func decodeFloat32(dst []float32, src []byte, d DType) {
+	bo := binary.LittleEndian
 	switch d {
 	case F32:
 		for i := range dst {
 			dst[i] = math.Float32frombits(bo.Uint32(src[4*i:]))
 		}
 	case F16:
+		table := halfTable()
 		for i := range dst {
-			dst[i] = halfToFloat32(bo.Uint16(src[2*i:]))
+			dst[i] = table[bo.Uint16(src[2*i:])]
 		}
 	case BF16:
 		for i := range dst {

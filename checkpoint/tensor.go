@@ -77,6 +77,9 @@ func (t *Tensor) contiguous() bool {
 // its own DType: the bytes a safetensors file would hold for it.
 func (t *Tensor) Raw() ([]byte, error) {
 	es := t.DType.Size()
+	if t.numel == 0 {
+		return []byte{}, nil
+	}
 	if t.contiguous() {
 		buf := make([]byte, t.NumBytes())
 		if err := t.data.readAt(buf, t.offset*int64(es)); err != nil {
@@ -109,6 +112,9 @@ const chunkElems = 8192
 func (t *Tensor) Float32() ([]float32, error) {
 	es := t.DType.Size()
 	out := make([]float32, t.numel)
+	if t.numel == 0 {
+		return out, nil
+	}
 	if t.contiguous() {
 		if t.DType == F32 && !t.bigEndian {
 			// Read straight into out's memory through a byte view: no second copy.
@@ -116,7 +122,7 @@ func (t *Tensor) Float32() ([]float32, error) {
 				return nil, fmt.Errorf("tensor %s: %w", t.Name, err)
 			}
 			if !nativeLittleEndian {
-				decodeFloat32(out, float32Bytes(out), F32, false)
+				decodeFloat32(out, float32Bytes(out), F32)
 			}
 			return out, nil
 		}
@@ -127,7 +133,10 @@ func (t *Tensor) Float32() ([]float32, error) {
 			if err := t.data.readAt(b, (t.offset+int64(done))*int64(es)); err != nil {
 				return nil, fmt.Errorf("tensor %s: %w", t.Name, err)
 			}
-			decodeFloat32(out[done:done+n], b, t.DType, t.bigEndian)
+			if t.bigEndian {
+				swapBytes(b, es)
+			}
+			decodeFloat32(out[done:done+n], b, t.DType)
 			done += n
 		}
 		return out, nil
@@ -136,9 +145,12 @@ func (t *Tensor) Float32() ([]float32, error) {
 	if err != nil {
 		return nil, err
 	}
+	if t.bigEndian {
+		swapBytes(span, es)
+	}
 	k := 0
 	t.eachIndex(func(i int64) {
-		decodeFloat32(out[k:k+1], span[i*int64(es):], t.DType, t.bigEndian)
+		decodeFloat32(out[k:k+1], span[i*int64(es):], t.DType)
 		k++
 	})
 	return out, nil
@@ -189,6 +201,11 @@ func (t *Tensor) eachIndex(f func(int64)) {
 	}
 }
 
+// maxExpandedElems bounds views with more elements than their storage
+// (stride-0 broadcasts): the file cannot vouch for their size, so a crafted
+// one could otherwise demand any amount of memory when read.
+const maxExpandedElems = 1 << 24
+
 // newView builds a tensor viewing data (whose length in elements is storageElems)
 // at element offset with the given size and stride, and checks that every index
 // it can touch lies inside the storage. stride may be nil for row-major.
@@ -237,6 +254,10 @@ func newView(data section, dt DType, storageElems, offset int64, size, stride []
 	if numel > 0 && (offset > storageElems || last >= storageElems-offset) {
 		return nil, fmt.Errorf("view (offset %d, size %v, stride %v) reaches element %d of a %d-element storage",
 			offset, size, stride, offset+last, storageElems)
+	}
+	if numel > storageElems && numel > maxExpandedElems {
+		return nil, fmt.Errorf("view of size %v repeats a %d-element storage into %d elements, more than the %d allowed",
+			size, storageElems, numel, maxExpandedElems)
 	}
 	if storageElems > data.n/es {
 		return nil, fmt.Errorf("storage of %d %s elements needs %d bytes, file holds %d", storageElems, dt, storageElems*es, data.n)

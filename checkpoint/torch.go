@@ -3,6 +3,7 @@ package checkpoint
 import (
 	"fmt"
 	"strings"
+	"unicode"
 )
 
 // This file is the allow list of pickle globals and the torch functions it
@@ -73,7 +74,11 @@ type torchEnv struct {
 
 // refuse reports a global outside the allow list.
 func refuse(module, name string) error {
-	return fmt.Errorf("refusing pickle global %s.%s: only tensors, storages and plain containers are allowed", module, name)
+	hint := ""
+	if name != "" && unicode.IsUpper(rune(name[0])) {
+		hint = " (a checkpoint holding a pickled model object must be re-saved as its state_dict())"
+	}
+	return fmt.Errorf("refusing pickle global %s.%s: only tensors, storages and plain containers are allowed%s", module, name, hint)
 }
 
 func (e *torchEnv) global(module, name string) (any, error) {

@@ -63,6 +63,13 @@ def record(name, tensors, scalars=None, **extra):
     }
 
 
+def zwrite(z, name, data):
+    """Adds an entry with a fixed timestamp, so that reruns give the same bytes."""
+    info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
+    info.compress_type = z.compression
+    z.writestr(info, data)
+
+
 def path(*parts):
     p = os.path.join(OUT, *parts)
     os.makedirs(os.path.dirname(p), exist_ok=True)
@@ -124,7 +131,7 @@ def write_torch_fixtures():
     with zipfile.ZipFile(path("torch_basic.pt")) as src, \
             zipfile.ZipFile(path("torch_deflated.pt"), "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
-            dst.writestr(info.filename, src.read(info.filename))
+            zwrite(dst, info.filename, src.read(info.filename))
     record("torch_deflated.pt", tensors, scalars, format="torch-zip")
 
     # A training checkpoint: wrapper key, DDP "module." prefix, optimizer state.
@@ -175,8 +182,8 @@ def write_evil():
     pkl = (b"\x80\x02}q\x00X\x01\x00\x00\x00aq\x01cos\nsystem\nq\x02X\x0a\x00\x00\x00echo pwned"
            b"\x85R\x73.")
     with zipfile.ZipFile(path("torch_evil_os.pt"), "w", zipfile.ZIP_STORED) as z:
-        z.writestr("archive/data.pkl", pkl)
-        z.writestr("archive/version", "3\n")
+        zwrite(z, "archive/data.pkl", pkl)
+        zwrite(z, "archive/version", "3\n")
 
 
 def storage_types(pkl):
@@ -209,8 +216,8 @@ def write_big_endian():
             if info.filename.startswith(prefix + "data/") and key in sizes:
                 n = sizes[key]
                 data = b"".join(data[i:i + n][::-1] for i in range(0, len(data), n))
-            dst.writestr(info.filename, data)
-        dst.writestr(prefix + "byteorder", "big")
+            zwrite(dst, info.filename, data)
+        zwrite(dst, prefix + "byteorder", "big")
     record("torch_bigendian.pt", sd, format="torch-zip")
 
 
