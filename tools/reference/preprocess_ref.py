@@ -28,8 +28,11 @@ import io
 import json
 import math
 import os
+import shutil
 import struct
+import subprocess
 import sys
+import tempfile
 import zlib
 
 import numpy as np
@@ -215,6 +218,20 @@ def gif_shift_first_frame(data, screen_w, screen_h, left, top):
     return bytes(b)
 
 
+def cjpeg_writer(rgb, sample):
+    """Returns a writer encoding rgb with cjpeg and the given luma sampling
+    factors (chroma stays 1x1)."""
+    def w(path):
+        h, wd = rgb.shape[:2]
+        with tempfile.NamedTemporaryFile(suffix=".ppm") as f:
+            f.write(b"P6\n%d %d\n255\n" % (wd, h) + rgb.tobytes())
+            f.flush()
+            with open(path, "wb") as out:
+                subprocess.run(["cjpeg", "-quality", "90", "-sample", sample, f.name],
+                               stdout=out, check=True)
+    return w
+
+
 # ---------------------------------------------------------------- cases
 
 def make_cases():
@@ -285,6 +302,16 @@ def make_cases():
     pil_case("jpg_cmyk_64x48.jpg", lambda: rgb(64, 48, 26)().convert("CMYK"), quality=90)
     pil_case("jpg_420_1024x768.jpg", rgb(1024, 768, 27), quality=85, subsampling=2)
     pil_case("jpg_420_2x3.jpg", rgb(2, 3, 28), quality=90, subsampling=2)
+    # Subsamplings Pillow cannot write, made with libjpeg-turbo's cjpeg
+    # (Debian package libjpeg-turbo-progs) when it is installed.
+    if shutil.which("cjpeg"):
+        for name, sample, (w, h) in [("jpg_440_45x38.jpg", "1x2", (45, 38)),
+                                     ("jpg_411_53x30.jpg", "4x1", (53, 30)),
+                                     ("jpg_410_40x27.jpg", "4x2", (40, 27)),
+                                     ("jpg_420_4x5.jpg", "2x2", (4, 5))]:
+            cases.append((name, cjpeg_writer(content(w, h, w + h), sample)))
+    else:
+        print("cjpeg not found: skipping the 4:4:0 and 4:1:x JPEG cases", file=sys.stderr)
 
     # GIF
     pil_case("gif_p_50x40.gif", lambda: rgb(50, 40, 30)().quantize(64))

@@ -1,0 +1,89 @@
+// Package imageproc decodes images and turns them into the normalised
+// 3×Crop×Crop tensor a CLIP image tower sees, reproducing the Python
+// reference arithmetic operation for operation.
+//
+// # Pipelines
+//
+// OpenAI (the default) is OpenAI CLIP's transform applied to the image as
+// PIL.Image.open returns it:
+//
+//	Compose([Resize(n, interpolation=BICUBIC), CenterCrop(n),
+//	         lambda im: im.convert("RGB"), ToTensor(), Normalize(mean, std)])
+//
+// so resizing happens in the image's own Pillow mode. HF is Hugging Face's
+// CLIPImageProcessor (the PIL-based one): convert("RGB") first, resize the
+// shortest edge with Pillow's bicubic filter, centre crop with floor
+// rounding, rescale by 1/255 in float64, normalise in float32. Converted
+// Hugging Face models use it.
+//
+// Both resize with Pillow 9.4's algorithm (libImaging/Resample.c): the
+// bicubic filter with a = -0.5, support widened by the scale when
+// shrinking, coefficients normalised in double precision and rounded to 22
+// fractional bits, a horizontal then a vertical pass with rounding and
+// clipping to 8 bits after each. Only the pixels that survive the crop are
+// computed, and memory stays proportional to the crop, not to the image.
+//
+// # Go types and Pillow modes
+//
+// Preprocess maps each Go image type to the Pillow mode the same file opens
+// in (PillowMode reports it):
+//
+//	Go type                    Pillow mode  OpenAI resize                  to RGB
+//	*Bilevel                   "1"          nearest                        0 or 255 grey
+//	*image.Gray                "L"          bicubic, 1 channel             grey replicated
+//	*image.Gray16              "I"          bicubic in double precision,   clipped to 0..255
+//	                                        rounded, no clipping between
+//	                                        passes
+//	*image.Paletted            "P"          nearest on indices             palette colour, alpha ignored
+//	*image.NRGBA, NRGBA64      "RGBA"       premultiplied (MULDIV255),     un-premultiplied, alpha
+//	*image.RGBA, RGBA64                     bicubic, 4 channels            dropped (not composited)
+//	*image.CMYK                "CMYK"       bicubic, 4 channels            Pillow's cmyk2rgb
+//	*image.YCbCr               "RGB"        libjpeg-turbo's conversion,    as is
+//	                                        then bicubic, 3 channels
+//	*image.NYCbCrA             "RGBA"       as YCbCr plus alpha            as RGBA
+//	other types                "RGBA"       read through At as NRGBA       as RGBA
+//
+// An RGBA image without transparent pixels is resized as "RGB", which
+// gives the same result. 16-bit RGB(A) keeps the high byte of each sample,
+// as Pillow does when it opens such files. In the HF pipeline every type is
+// first converted to RGB as in the last column (RGBA by dropping alpha
+// without premultiplying) and then resized with the bicubic filter.
+//
+// Decode returns the types above for what Pillow would open: 1-bit PNG,
+// BMP and TIFF as *Bilevel; GIF and 8-bit BMP images with an identity grey
+// palette as *image.Gray; PNG grey or RGB images with a tRNS chunk without
+// their (ignored) transparency; GIF first frames placed on their logical
+// screen, with the transparent palette entry keeping its colour; lossy WebP
+// converted to RGB(A) with libwebp's fancy upsampling and colour formula.
+//
+// Note that Pillow converts "I" to RGB by clipping, not scaling: a 16-bit
+// grey PNG comes out nearly white, in the reference and here alike.
+//
+// # Exactness
+//
+// Against torchvision 0.14 + Pillow 9.4 (fixtures in testdata/ref, made by
+// tools/reference/preprocess_ref.py), the 8-bit images before
+// normalisation are bit-identical for PNG, GIF, BMP, TIFF and WebP (lossless
+// and lossy), in every mode above, in both pipelines. JPEG differs only
+// where Go's inverse DCT differs from libjpeg-turbo's by a level or two:
+// chroma upsampling (h2v1, h2v2 and h1v2 triangle filters, box for other
+// ratios and for chroma two samples wide or less) and the YCbCr tables are
+// libjpeg-turbo's.
+//
+// Where exactness is impossible or not attempted:
+//   - Pillow 9.4 cannot resize 16-bit grey TIFFs ("I;16") with BICUBIC and
+//     raises; they are treated like 16-bit grey PNGs ("I").
+//   - Go's decoders refuse what Pillow may read: RLE BMP, CMYK or JPEG-in-
+//     TIFF, arithmetic-coded or 12-bit JPEG. Adobe YCCK JPEGs are converted
+//     with Go's formula.
+//   - 2- and 4-bit BMPs with grey-ramp palettes stay paletted (Pillow's
+//     special handling of them is not reproduced); a GIF whose local colour
+//     table is an identity grey ramp is read with that table (Pillow falls
+//     back to the global one).
+//   - An opaque image resized as "RGB" instead of "RGBA" could differ if the
+//     rounding error of thousands of fixed-point taps pulled the resampled
+//     alpha below 255 (extreme downscales only).
+//   - transformers infers the channel axis and misreads images 1 or 3
+//     pixels high; HF follows the intended behaviour. transformers' "fast"
+//     (torchvision tensor) processors are not reproduced.
+package imageproc

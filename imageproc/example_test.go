@@ -1,0 +1,66 @@
+package imageproc_test
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/clipinfer/clipinfer/imageproc"
+)
+
+func ExampleDecode() {
+	f, err := os.Open("testdata/ref/png_p_48x36.png")
+	if err != nil {
+		panic(err)
+	}
+	defer f.Close()
+	img, format, err := imageproc.Decode(f, imageproc.DefaultMaxPixels)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(format, img.Bounds().Dx(), img.Bounds().Dy(), imageproc.PillowMode(img))
+	// Output: png 48 36 P
+}
+
+func ExamplePreprocess() {
+	img, err := imageproc.DecodeFile("testdata/ref/jpg_420_300x200.jpg", 0)
+	if err != nil {
+		panic(err)
+	}
+	x, err := imageproc.Preprocess(img, imageproc.DefaultConfig())
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(len(x) == 3*224*224)
+	// Output: true
+}
+
+func ExamplePreprocessInto() {
+	// A Hugging Face model converted with its preprocessor_config.json.
+	cfg := imageproc.Config{Size: 224, Crop: 224, Mean: imageproc.CLIPMean, Std: imageproc.CLIPStd, Mode: imageproc.HF}
+	batch := make([]float32, 2*3*224*224)
+	var s imageproc.Scratch // reused: no allocation per image
+	for i, name := range []string{"testdata/ref/png_rgba_45x37.png", "testdata/ref/gif_p_50x40.gif"} {
+		img, err := imageproc.DecodeFile(name, 0)
+		if err != nil {
+			panic(err)
+		}
+		if err := imageproc.PreprocessInto(batch[i*3*224*224:], img, cfg, &s); err != nil {
+			panic(err)
+		}
+	}
+	fmt.Println("ok")
+	// Output: ok
+}
+
+func ExampleDecode_tooLarge() {
+	// A 517×389 PNG is refused under a 100000-pixel limit before any pixel
+	// is decoded.
+	f, err := os.Open("testdata/ref/png_rgb_517x389.png")
+	if err != nil {
+		panic(err)
+	}
+	defer f.Close()
+	_, _, err = imageproc.Decode(f, 100000)
+	fmt.Println(err)
+	// Output: imageproc: PNG: image too large: 517×389 is 201113 pixels, the limit is 100000
+}
