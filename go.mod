@@ -4,6 +4,8 @@ go 1.26.0
 
 require github.com/stretchr/testify v1.12.1
 
+require golang.org/x/text v0.44.0
+
 require (
 	github.com/klauspost/cpuid/v2 v2.4.2 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect

@@ -1,0 +1,399 @@
+package tokenizer
+
+import (
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// normalize is SimpleTokenizer.encode's text cleaning:
+// whitespace_clean(basic_clean(text)).lower().
+func normalize(text string) string {
+	s := fixTextSubset(text)
+	s = htmlUnescape(htmlUnescape(s))
+	s = strings.TrimFunc(s, isPySpace)
+	s = collapseSpaces(s)
+	s = strings.TrimFunc(s, isPySpace)
+	return pyLower(s)
+}
+
+// ---------------------------------------------------------------------------
+// ftfy subset (DESIGN.md §1.3 step 1)
+// ---------------------------------------------------------------------------
+
+// fixTextSubset is the part of ftfy.fix_text that DESIGN.md §1.3 keeps, in
+// ftfy's order: Latin ligatures expanded, full-width forms U+FF01-U+FFEE and
+// U+3000 replaced by their NFKC form, curly quotes straightened, "\r\n",
+// "\r", U+2028, U+2029 and U+0085 turned into "\n", ftfy's control
+// characters dropped, then NFC. (ftfy loops until nothing changes; one pass
+// suffices here because no later step can produce input for an earlier one.)
+// Invalid UTF-8 bytes become U+FFFD.
+func fixTextSubset(text string) string {
+	if isPlainASCII(text) {
+		return text
+	}
+	var b strings.Builder
+	b.Grow(len(text))
+	for i := 0; i < len(text); {
+		if c := text[i]; c < utf8.RuneSelf && c >= 0x20 && c != 0x7F {
+			b.WriteByte(c)
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(text[i:])
+		i += size
+		if r == '\r' {
+			if i < len(text) && text[i] == '\n' {
+				continue // "\r\n" -> "\n"
+			}
+			r = '\n'
+		}
+		if (0x132 <= r && r <= 0x1F3) || (0xFB00 <= r && r <= 0xFB06) {
+			if exp, ok := ligatures[r]; ok {
+				for _, q := range exp {
+					writeFixed(&b, q)
+				}
+				continue
+			}
+		}
+		if (0xFF01 <= r && r <= 0xFFEE) || r == 0x3000 {
+			for _, q := range widthMap()[r] {
+				writeFixed(&b, q)
+			}
+			continue
+		}
+		writeFixed(&b, r)
+	}
+	return nfc(b.String())
+}
+
+// isPlainASCII reports whether s is ASCII without control characters other
+// than tab, newline and form feed: text fixTextSubset leaves as it is.
+func isPlainASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x7F || (c < 0x20 && c != '\t' && c != '\n' && c != '\f') {
+			return false
+		}
+	}
+	return true
+}
+
+// writeFixed applies the per-character steps after ligatures and width:
+// curly quotes, line breaks (other than "\r") and control characters.
+func writeFixed(b *strings.Builder, r rune) {
+	switch {
+	case r == 0x02BC || (0x2018 <= r && r <= 0x201B):
+		r = '\''
+	case 0x201C <= r && r <= 0x201F:
+		r = '"'
+	case r == 0x2028 || r == 0x2029 || r == 0x0085:
+		r = '\n'
+	case isFtfyControl(r):
+		return
+	}
+	b.WriteRune(r)
+}
+
+// ligatures is ftfy's LIGATURES table (fix_latin_ligatures).
+var ligatures = map[rune]string{
+	'Ĳ': "IJ", 'ĳ': "ij", 'ŉ': "\u02bcn",
+	'Ǆ': "DŽ", 'ǅ': "Dž", 'ǆ': "dž",
+	'Ǉ': "LJ", 'ǈ': "Lj", 'ǉ': "lj",
+	'Ǌ': "NJ", 'ǋ': "Nj", 'ǌ': "nj",
+	'Ǳ': "DZ", 'ǲ': "Dz", 'ǳ': "dz",
+	'ﬀ': "ff", 'ﬁ': "fi", 'ﬂ': "fl", 'ﬃ': "ffi", 'ﬄ': "ffl", 'ﬅ': "ſt", 'ﬆ': "st",
+}
+
+// widthMap is ftfy's fix_character_width table: U+3000 and U+FF01-U+FFEE
+// mapped to their own NFKC form.
+var widthMap = sync.OnceValue(func() map[rune]string {
+	m := map[rune]string{0x3000: " "}
+	for r := rune(0xFF01); r <= 0xFFEE; r++ {
+		m[r] = norm.NFKC.String(string(r))
+	}
+	return m
+})
+
+// isFtfyControl reports the characters ftfy's remove_control_chars drops:
+// C0 controls except tab, newline, form feed and carriage return, DEL, the
+// deprecated format characters U+206A-U+206F, the byte-order mark U+FEFF and
+// the interlinear annotation / object replacement characters U+FFF9-U+FFFC.
+func isFtfyControl(r rune) bool {
+	switch {
+	case r < 0x20:
+		return r != '\t' && r != '\n' && r != '\f' && r != '\r'
+	case r == 0x7F, r == 0xFEFF:
+		return true
+	case 0x206A <= r && r <= 0x206F, 0xFFF9 <= r && r <= 0xFFFC:
+		return true
+	}
+	return false
+}
+
+// ---------------------------------------------------------------------------
+// Python's html.unescape
+// ---------------------------------------------------------------------------
+
+// htmlUnescape is Python 3's html.unescape. It differs from Go's
+// html.UnescapeString: names are matched by longest known prefix over up to
+// 32 characters, numeric references to invalid code points are dropped, NUL,
+// CR and 0x80-0x9F map through htmlInvalidCharrefs, and surrogates or values
+// above U+10FFFF become U+FFFD.
+func htmlUnescape(s string) string {
+	amp := strings.IndexByte(s, '&')
+	if amp < 0 {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	b.WriteString(s[:amp])
+	for i := amp; i < len(s); {
+		if s[i] != '&' {
+			j := strings.IndexByte(s[i:], '&')
+			if j < 0 {
+				b.WriteString(s[i:])
+				break
+			}
+			b.WriteString(s[i : i+j])
+			i += j
+			continue
+		}
+		n := unescapeAt(&b, s[i:])
+		if n == 0 {
+			b.WriteByte('&')
+			n = 1
+		}
+		i += n
+	}
+	return b.String()
+}
+
+// unescapeAt decodes the character reference at the start of s (which
+// begins with '&'), writing its replacement, and returns how many bytes it
+// consumed; 0 if Python's pattern does not match there.
+func unescapeAt(b *strings.Builder, s string) int {
+	if len(s) >= 2 && s[1] == '#' {
+		return unescapeNumeric(b, s)
+	}
+	// [^\t\n\f <&#;]{1,32};?
+	end, count := 1, 0
+	for end < len(s) && count < 32 {
+		r, size := utf8.DecodeRuneInString(s[end:])
+		if r == '\t' || r == '\n' || r == '\f' || r == ' ' || r == '<' || r == '&' || r == '#' || r == ';' {
+			break
+		}
+		end += size
+		count++
+	}
+	if count == 0 {
+		return 0
+	}
+	if end < len(s) && s[end] == ';' {
+		end++
+	}
+	name := s[1:end]
+	if v, ok := htmlEntities[name]; ok {
+		b.WriteString(v)
+		return end
+	}
+	// Longest prefix of at least two characters that is a known name.
+	// Names are ASCII, so a prefix ending inside a multi-byte rune (or
+	// containing one) never matches and byte prefixes are enough.
+	for x := len(name) - 1; x >= 2; x-- {
+		if v, ok := htmlEntities[name[:x]]; ok && utf8.RuneCountInString(name[:x]) == x {
+			b.WriteString(v)
+			b.WriteString(name[x:])
+			return end
+		}
+	}
+	b.WriteByte('&')
+	b.WriteString(name)
+	return end
+}
+
+// unescapeNumeric handles &#[0-9]+;? and &#[xX][0-9a-fA-F]+;?.
+func unescapeNumeric(b *strings.Builder, s string) int {
+	i, base := 2, 10
+	if i < len(s) && (s[i] == 'x' || s[i] == 'X') {
+		i, base = 3, 16
+	}
+	start := i
+	const big = 0x110000 // any value above U+10FFFF behaves the same
+	num := 0
+	for i < len(s) {
+		d := digitValue(s[i], base)
+		if d < 0 {
+			break
+		}
+		if num < big {
+			num = num*base + d
+		}
+		i++
+	}
+	if i == start {
+		return 0
+	}
+	if i < len(s) && s[i] == ';' {
+		i++
+	}
+	switch {
+	case htmlInvalidCharrefs[num] != "":
+		b.WriteString(htmlInvalidCharrefs[num])
+	case (0xD800 <= num && num <= 0xDFFF) || num > 0x10FFFF:
+		b.WriteRune(utf8.RuneError)
+	case htmlInvalidCodepoints[num]:
+	default:
+		b.WriteRune(rune(num))
+	}
+	return i
+}
+
+func digitValue(c byte, base int) int {
+	switch {
+	case '0' <= c && c <= '9':
+		return int(c - '0')
+	case base == 16 && 'a' <= c && c <= 'f':
+		return int(c-'a') + 10
+	case base == 16 && 'A' <= c && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return -1
+}
+
+// ---------------------------------------------------------------------------
+// whitespace and case
+// ---------------------------------------------------------------------------
+
+// isPySpace is Python's str.isspace (used by str.strip and str.split).
+func isPySpace(r rune) bool {
+	return isRegexSpace(r) || (0x1C <= r && r <= 0x1F)
+}
+
+// isRegexSpace is \s of the Python regex module on str patterns.
+func isRegexSpace(r rune) bool {
+	switch {
+	case r <= 0x20:
+		return r == ' ' || ('\t' <= r && r <= '\r')
+	case r < 0x85:
+		return false
+	case r == 0x85, r == 0xA0, r == 0x1680, r == 0x2028, r == 0x2029, r == 0x202F, r == 0x205F, r == 0x3000:
+		return true
+	case 0x2000 <= r && r <= 0x200A:
+		return true
+	}
+	return false
+}
+
+// collapseSpaces is re.sub(r'\s+', ' ', s).
+func collapseSpaces(s string) string {
+	if isSingleSpaced(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	inSpace := false
+	for _, r := range s {
+		if isRegexSpace(r) {
+			if !inSpace {
+				b.WriteByte(' ')
+			}
+			inSpace = true
+			continue
+		}
+		inSpace = false
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// isSingleSpaced reports whether s is ASCII whose only whitespace is single
+// spaces, so that collapseSpaces leaves it as it is.
+func isSingleSpaced(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf || ('\t' <= c && c <= '\r') || (c == ' ' && i > 0 && s[i-1] == ' ') {
+			return false
+		}
+	}
+	return true
+}
+
+// pyLower is Python's str.lower: the simple lowercase mapping, except that
+// U+0130 becomes "i\u0307" (its only unconditional full mapping) and a
+// capital sigma in final position (cased letter before it, none after it,
+// case-ignorable characters skipped both ways) becomes final sigma ς.
+func pyLower(s string) string {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return strings.ToLower(s)
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i, r := range s {
+		switch r {
+		case 0x130:
+			b.WriteString("i\u0307")
+		case 0x3A3:
+			if finalSigma(s, i, i+len("Σ")) {
+				b.WriteRune('ς')
+			} else {
+				b.WriteRune('σ')
+			}
+		default:
+			b.WriteRune(unicode.ToLower(r))
+		}
+	}
+	return b.String()
+}
+
+// finalSigma reports whether the sigma at s[start:end] is in the Unicode
+// Final_Sigma context: \p{cased} \p{case-ignorable}* Σ !(\p{case-ignorable}* \p{cased}).
+func finalSigma(s string, start, end int) bool {
+	before := false
+	for i := start; i > 0; {
+		r, size := utf8.DecodeLastRuneInString(s[:i])
+		i -= size
+		if !isCaseIgnorable(r) {
+			before = isCased(r)
+			break
+		}
+	}
+	if !before {
+		return false
+	}
+	for i := end; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		if !isCaseIgnorable(r) {
+			return !isCased(r)
+		}
+	}
+	return true
+}
+
+// isCased is the Unicode Cased property: Lowercase, Uppercase or Lt.
+func isCased(r rune) bool {
+	return unicode.IsUpper(r) || unicode.IsLower(r) || unicode.IsTitle(r) ||
+		unicode.Is(unicode.Other_Lowercase, r) || unicode.Is(unicode.Other_Uppercase, r)
+}
+
+// isCaseIgnorable is the Unicode Case_Ignorable property: Mn, Me, Cf, Lm,
+// Sk, and the Word_Break classes MidLetter, MidNumLet and Single_Quote.
+func isCaseIgnorable(r rune) bool {
+	switch r {
+	case '\'', '.', ':', 0xB7, 0x387, 0x55F, 0x5F4, 0x2018, 0x2019, 0x2024,
+		0x2027, 0xFE13, 0xFE52, 0xFE55, 0xFF07, 0xFF0E, 0xFF1A:
+		return true
+	}
+	return unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf, unicode.Lm, unicode.Sk)
+}
