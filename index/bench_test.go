@@ -1,0 +1,90 @@
+package index
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/clipinfer/clipinfer/kernels"
+)
+
+// randomIndex makes an int8 index of n random normalised d-dimensional
+// vectors directly (Add would be slow for a million entries).
+func randomIndex(tb testing.TB, n, d int, dtype DType, seed uint64) *Index {
+	tb.Helper()
+	x, err := New(ModelInfo{Fingerprint: "sha256:test", Dim: d}, dtype)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(seed, 1))
+	v := make([]float32, d)
+	x.entries = make([]Entry, n)
+	switch dtype {
+	case Int8:
+		x.q, x.scales = make([]int8, n*d), make([]float32, n)
+	case Float16:
+		x.h = make([]uint16, n*d)
+	}
+	for i := range n {
+		randUnit(r, v)
+		x.entries[i] = Entry{Path: fmt.Sprintf("/img/%07d.jpg", i), Size: int64(i), ModTime: int64(i)}
+		x.byPath[x.entries[i].Path] = i
+		switch dtype {
+		case Int8:
+			x.scales[i] = quantize(x.q[i*d:(i+1)*d], v)
+		case Float16:
+			for j, f := range v {
+				x.h[i*d+j] = f32ToF16(f)
+			}
+		}
+	}
+	return x
+}
+
+func randUnit(r *rand.Rand, v []float32) {
+	var ss float64
+	for j := range v {
+		f := r.NormFloat64()
+		v[j] = float32(f)
+		ss += f * f
+	}
+	for j := range v {
+		v[j] = float32(float64(v[j]) / math.Sqrt(ss))
+	}
+}
+
+// BenchmarkSearch times top-10 retrieval over 1,000,000 random 512-d
+// vectors (int8, two goroutines), one query and a batch of 8.
+func BenchmarkSearch(b *testing.B) {
+	n, d := 1_000_000, 512
+	if testing.Short() {
+		n = 100_000
+	}
+	for _, dt := range []DType{Int8} {
+		x := randomIndex(b, n, d, dt, 1)
+		r := rand.New(rand.NewPCG(7, 7))
+		for _, kname := range []string{"", "generic"} {
+			ks, err := kernels.Get(kname)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, nq := range []int{1, 8} {
+				qs := make([][]float32, nq)
+				for i := range qs {
+					qs[i] = make([]float32, d)
+					randUnit(r, qs[i])
+				}
+				name := fmt.Sprintf("n=%d/d=%d/%s/kernel=%s/queries=%d/threads=2", n, d, dt, ks.Name(), nq)
+				b.Run(name, func(b *testing.B) {
+					b.SetBytes(int64(n * d))
+					for b.Loop() {
+						if _, err := x.SearchBatch(qs, 10, SearchOptions{Kernels: ks, Threads: 2}); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
+		}
+	}
+}

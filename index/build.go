@@ -1,0 +1,373 @@
+package index
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Embedder turns image files into embeddings for Update. Load runs on
+// several goroutines at once (decoding in parallel with inference); Embed
+// runs on one.
+type Embedder interface {
+	// Load decodes and preprocesses one image file into the model's input.
+	Load(path string) ([]float32, error)
+	// Embed returns the normalised embeddings of a batch of inputs.
+	Embed(inputs [][]float32) ([][]float32, error)
+}
+
+// ImageExtensions are the file name extensions Update considers images
+// (lower case, with the dot).
+var ImageExtensions = []string{".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp"}
+
+// UpdateOptions tune Update.
+type UpdateOptions struct {
+	// Embedder makes the embeddings (required).
+	Embedder Embedder
+	// Decoders is the number of goroutines decoding images; 0 means 2.
+	Decoders int
+	// Batch is the number of images embedded per Embed call; 0 means 16.
+	Batch int
+	// Progress, if set, is called after every batch and once at the end.
+	Progress func(Progress)
+	// Warn, if set, is called for every file or folder that is skipped
+	// because it cannot be read or decoded.
+	Warn func(path string, err error)
+	// Checkpoint, if set, is called with the index every CheckpointEvery
+	// while embedding (e.g. to save it), so that even a killed process
+	// keeps most of its work.
+	Checkpoint      func(*Index) error
+	CheckpointEvery time.Duration
+}
+
+// Progress reports how far Update has come.
+type Progress struct {
+	// Done and Total count the files to embed in this run.
+	Done, Total int
+	// Failed counts files skipped because they could not be read or
+	// decoded.
+	Failed int
+	// Elapsed is the time since embedding started.
+	Elapsed time.Duration
+}
+
+// Stats summarises an Update.
+type Stats struct {
+	// Found is the number of image files found under the roots.
+	Found int `json:"found"`
+	// Kept is the number of entries whose file was unchanged.
+	Kept int `json:"kept"`
+	// Added counts files embedded for the first time; Changed those
+	// re-embedded because their size or modification time changed. Files
+	// that failed or are still pending count in neither.
+	Added   int `json:"added"`
+	Changed int `json:"changed"`
+	// Removed counts entries dropped because their file is gone.
+	Removed int `json:"removed"`
+	// Failed counts files or folders skipped with a warning.
+	Failed int `json:"failed"`
+	// Ignored counts files without an image extension.
+	Ignored int `json:"ignored"`
+	// Pending counts new or changed files not embedded because Update
+	// was interrupted; a changed file's old vector is dropped, so a later
+	// Update embeds it again.
+	Pending int `json:"pending"`
+	// Entries is the size of the index afterwards.
+	Entries int `json:"entries"`
+}
+
+// Update brings x up to date with the image files under roots (files or
+// folders, walked recursively): entries under a root whose file is gone or
+// has a different size or modification time are dropped, and new or
+// changed files are embedded and added. Entries outside every root are kept
+// as they are.
+//
+// Unreadable folders and files that cannot be decoded are skipped with a
+// call to Warn and counted. When ctx is cancelled Update stops early and
+// returns ctx's error with x holding every embedding finished so far, ready
+// to be saved; a later Update resumes where it stopped.
+func Update(ctx context.Context, x *Index, roots []string, opt UpdateOptions) (Stats, error) {
+	var st Stats
+	if opt.Embedder == nil {
+		return st, errors.New("index: update: no embedder")
+	}
+	if len(roots) == 0 {
+		return st, errors.New("index: update: no paths")
+	}
+	warn := func(path string, err error) {
+		st.Failed++
+		if opt.Warn != nil {
+			opt.Warn(path, err)
+		}
+	}
+	abs := make([]string, len(roots))
+	for i, r := range roots {
+		a, err := filepath.Abs(r)
+		if err != nil {
+			return st, fmt.Errorf("index: %s: %w", r, err)
+		}
+		if _, err := os.Stat(a); err != nil {
+			return st, fmt.Errorf("index: %w", err)
+		}
+		abs[i] = a
+	}
+
+	found, err := walk(ctx, abs, warn, &st)
+	if err != nil {
+		return st, err
+	}
+	st.Found = len(found)
+	seen := make(map[string]bool, len(found))
+	redo := map[string]bool{}
+	var todo []Entry
+	for _, e := range found {
+		seen[e.Path] = true
+		if i, ok := x.Lookup(e.Path); !ok || x.entries[i] != e {
+			todo = append(todo, e)
+			redo[e.Path] = ok
+		}
+	}
+	st.Kept = len(found) - len(todo)
+	// Drop deleted files and the old vectors of changed ones.
+	x.Retain(func(e Entry) bool {
+		if _, ok := redo[e.Path]; ok {
+			return false
+		}
+		if seen[e.Path] || !under(e.Path, abs) {
+			return true
+		}
+		st.Removed++
+		return false
+	})
+	if len(todo) > 0 || st.Removed > 0 {
+		x.touch()
+	}
+	st.Pending = len(todo)
+	err = embedAll(ctx, x, todo, opt, &st)
+	for _, e := range todo {
+		if _, ok := x.Lookup(e.Path); !ok {
+			continue
+		}
+		if redo[e.Path] {
+			st.Changed++
+		} else {
+			st.Added++
+		}
+	}
+	st.Entries = x.Len()
+	return st, err
+}
+
+// under reports whether path is one of roots or inside one of them.
+func under(path string, roots []string) bool {
+	for _, r := range roots {
+		if path == r || strings.HasPrefix(path, strings.TrimSuffix(r, string(filepath.Separator))+string(filepath.Separator)) {
+			return true
+		}
+	}
+	return false
+}
+
+// walk lists the image files under roots, sorted by path, without
+// duplicates.
+func walk(ctx context.Context, roots []string, warn func(string, error), st *Stats) ([]Entry, error) {
+	var out []Entry
+	seen := map[string]bool{}
+	for _, root := range roots {
+		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if err != nil {
+				warn(path, err)
+				if d != nil && d.IsDir() {
+					return fs.SkipDir
+				}
+				return nil
+			}
+			if d.IsDir() {
+				if path != root && strings.HasPrefix(d.Name(), ".") {
+					return fs.SkipDir // hidden folders (.git, .cache, …)
+				}
+				return nil
+			}
+			if !slices.Contains(ImageExtensions, strings.ToLower(filepath.Ext(path))) {
+				st.Ignored++
+				return nil
+			}
+			if seen[path] {
+				return nil
+			}
+			info, err := os.Stat(path) // follows symbolic links
+			if err != nil {
+				warn(path, err)
+				return nil
+			}
+			if !info.Mode().IsRegular() {
+				st.Ignored++
+				return nil
+			}
+			seen[path] = true
+			out = append(out, Entry{Path: path, Size: info.Size(), ModTime: info.ModTime().UnixNano()})
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	slices.SortFunc(out, func(a, b Entry) int { return strings.Compare(a.Path, b.Path) })
+	return out, nil
+}
+
+// loaded is one decoded file on its way to the embedder.
+type loaded struct {
+	e   Entry
+	in  []float32
+	err error
+}
+
+// embedAll decodes todo on several goroutines and embeds the results in
+// batches, adding them to x, until done or ctx is cancelled.
+func embedAll(ctx context.Context, x *Index, todo []Entry, opt UpdateOptions, st *Stats) error {
+	if len(todo) == 0 {
+		if opt.Progress != nil {
+			opt.Progress(Progress{})
+		}
+		return ctx.Err()
+	}
+	decoders := opt.Decoders
+	if decoders <= 0 {
+		decoders = 2
+	}
+	batch := opt.Batch
+	if batch <= 0 {
+		batch = 16
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	// Files are handed out in order and results consumed in order: each
+	// job carries its own result channel, queued in submission order. At
+	// most cap(results) decoded images wait for the embedder.
+	type job struct {
+		e Entry
+		r chan loaded
+	}
+	jobs := make(chan job)
+	results := make(chan chan loaded, 2*batch)
+	var wg sync.WaitGroup
+	defer func() {
+		cancel() // stops the feeder, which closes jobs, which stops the decoders
+		wg.Wait()
+	}()
+	for range decoders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				in, err := opt.Embedder.Load(j.e.Path)
+				j.r <- loaded{j.e, in, err}
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(results)
+		defer close(jobs)
+		for _, e := range todo {
+			r := make(chan loaded, 1)
+			select {
+			case results <- r:
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case jobs <- job{e, r}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+
+	start := time.Now()
+	lastCheckpoint := start
+	done := 0
+	var pend []loaded
+	progress := func() {
+		if opt.Progress != nil {
+			opt.Progress(Progress{Done: done, Total: len(todo), Failed: st.Failed, Elapsed: time.Since(start)})
+		}
+	}
+	flush := func() error {
+		if len(pend) == 0 {
+			return nil
+		}
+		ins := make([][]float32, len(pend))
+		for i, p := range pend {
+			ins[i] = p.in
+		}
+		vs, err := opt.Embedder.Embed(ins)
+		if err != nil {
+			return fmt.Errorf("index: embed: %w", err)
+		}
+		if len(vs) != len(pend) {
+			return fmt.Errorf("index: embed returned %d vectors for %d images", len(vs), len(pend))
+		}
+		for i, p := range pend {
+			if err := x.Add(p.e, vs[i]); err != nil {
+				return err
+			}
+		}
+		done += len(pend)
+		st.Pending -= len(pend)
+		pend = pend[:0]
+		progress()
+		if opt.Checkpoint != nil && opt.CheckpointEvery > 0 && time.Since(lastCheckpoint) >= opt.CheckpointEvery {
+			lastCheckpoint = time.Now()
+			if err := opt.Checkpoint(x); err != nil {
+				return fmt.Errorf("index: checkpoint: %w", err)
+			}
+		}
+		return nil
+	}
+	for r := range results {
+		var l loaded
+		select {
+		case l = <-r:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if l.err != nil {
+			st.Failed++
+			if opt.Warn != nil {
+				opt.Warn(l.e.Path, l.err)
+			}
+			st.Pending--
+			done++
+			continue
+		}
+		pend = append(pend, l)
+		if len(pend) == batch {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	progress()
+	return nil
+}
