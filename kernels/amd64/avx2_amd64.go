@@ -35,15 +35,11 @@ func (a AVX2) QMatMul(dst []float32, ldd int, x []int8, xs []float32, w []int8, 
 	if m == 1 {
 		// One row: run the 2-row tile with both rows reading row 0 and
 		// writing dst row 0 (same operations, so the same bits).
-		qmm(&dst[0], 0, &x[0], 0, &xs[0], 0, &w[0], &ws[0], bp, 2, n, k, block, nb)
+		qmm2x4(&dst[0], 0, &x[0], 0, &xs[0], 0, &w[0], &ws[0], bp, 2, n, k, block, nb)
 		return
 	}
-	qmm(&dst[0], ldd, &x[0], k, &xs[0], nb, &w[0], &ws[0], bp, m, n, k, block, nb)
+	qmm2x4(&dst[0], ldd, &x[0], k, &xs[0], nb, &w[0], &ws[0], bp, m, n, k, block, nb)
 }
-
-// qmm is the 2×4 kernel QMatMul uses (candidate a, unrolled and
-// interleaved; see docs/KERNELS.md).
-var qmm = qmm2x4d
 
 // Quantize implements kernels.Kernels.Quantize, bit-identical to generic:
 // the block maximum and the scaling run in assembly; a block whose maximum
