@@ -55,10 +55,15 @@ var defaultBPE []byte
 // get one from Default or New.
 type Tokenizer struct {
 	bpe       bpeTable
-	decoder   [][]byte // id -> raw bytes of its token (nil if unknown)
 	sot, eot  int32
 	vocabSize int
 	cache     wordCache
+
+	// decoder maps an id to the raw bytes of its token (nil if unknown).
+	// The default tokenizer builds it on first use (Decode is rare).
+	decoder     [][]byte
+	decoderOnce sync.Once
+	lazyDecoder func() [][]byte
 }
 
 var (
@@ -70,9 +75,16 @@ var (
 		return m
 	})
 	defaultTokenizer = sync.OnceValue(func() *Tokenizer {
-		t, err := New(defaultMerges(), nil)
+		t, err := decodeTable(defaultTable)
 		if err != nil {
-			panic(fmt.Sprintf("tokenizer: embedded BPE vocabulary: %v", err))
+			panic(fmt.Sprintf("tokenizer: embedded table: %v", err))
+		}
+		t.lazyDecoder = func() [][]byte {
+			full, err := New(defaultMerges(), nil)
+			if err != nil {
+				panic(fmt.Sprintf("tokenizer: embedded BPE vocabulary: %v", err))
+			}
+			return full.decoder
 		}
 		return t
 	})
@@ -329,6 +341,9 @@ func (t *Tokenizer) encode(text string, limit int) []int32 {
 // U+FFFD (Python's errors="replace"), and every "</w>" turned into a space.
 // Ids the vocabulary does not have are skipped (Python raises KeyError).
 func (t *Tokenizer) Decode(ids []int32) string {
+	if t.lazyDecoder != nil {
+		t.decoderOnce.Do(func() { t.decoder = t.lazyDecoder() })
+	}
 	var raw []byte
 	for _, id := range ids {
 		if id >= 0 && int(id) < len(t.decoder) {
