@@ -5,18 +5,17 @@ import "unsafe"
 // ftile is the argument block of the MatMul tile kernels in float_arm64.s
 // (offsets through go_asm.h); it mirrors qtile without the scales.
 type ftile struct {
-	a        [4]*float32       // start of rows i0..i0+3 of a
-	b        [4]unsafe.Pointer // start of the first tile's columns of b (float32 or half)
-	dst      *float32          // dst[i0][j0]
-	ldd      uintptr           // bytes between rows of dst
-	bias     *float32          // 4 floats per tile
-	biasstep uintptr           // 16, or 0 for zeros
-	tiles    uintptr           // column tiles in this call, ≥ 1
-	k4       uintptr           // k / 4
-	krem     uintptr           // k mod 4
-	badj     uintptr           // added to b pointers after a tile: (4·ldb - k)·element size
-	rows     uintptr           // rows to store, 1-4
-	cols     uintptr           // columns to store in each tile, 1-4
+	a     [4]*float32       // start of the first tile's rows of a
+	b     [4]unsafe.Pointer // start of columns j0..j0+3 of b (float32 or half)
+	dst   *float32          // dst[i0][j0]
+	ldd   uintptr           // bytes between rows of dst
+	bias  *float32          // the 4 columns' bias (zeros for none)
+	tiles uintptr           // row tiles in this call, ≥ 1
+	k4    uintptr           // k / 4
+	krem  uintptr           // k mod 4
+	aadj  uintptr           // added to a pointers after a tile: (4·lda - k)·4
+	rows  uintptr           // rows to store in each tile, 1-4
+	cols  uintptr           // columns to store, 1-4
 }
 
 //go:noescape
@@ -46,8 +45,8 @@ func runFTile(half bool, t *ftile) {
 }
 
 // fmatmul drives fgemm (half false, b float32) or fgemmF16 (b half
-// precision) in panels of 4 rows, like qmatmul. b points at b[0]; the
-// caller has checked that b holds (n-1)·ldb+k elements, and m, n, k ≥ 1.
+// precision) one column tile at a time, like qmatmul. b points at b[0];
+// the caller has checked that b holds (n-1)·ldb+k elements, and m, n, k ≥ 1.
 func fmatmul(half bool, dst []float32, ldd int, a []float32, lda int, b unsafe.Pointer, ldb int, bias []float32, m, n, k int) {
 	_ = a[(m-1)*lda+k-1]
 	_ = dst[(m-1)*ldd+n-1]
@@ -58,43 +57,39 @@ func fmatmul(half bool, dst []float32, ldd int, a []float32, lda int, b unsafe.P
 	if half {
 		esize = 2
 	}
-	col := func(j int) unsafe.Pointer { return unsafe.Add(b, j*ldb*esize) }
 
-	var zeros, edgeBias [4]float32
+	var colBias [4]float32
 	t := ftile{
 		ldd:  uintptr(ldd) * 4,
 		k4:   uintptr(k / 4),
 		krem: uintptr(k % 4),
-		badj: uintptr((4*ldb - k) * esize),
+		aadj: uintptr((4*lda - k) * 4),
+		bias: &colBias[0],
 	}
-	full, edge := n/4, n%4
-	for i0 := 0; i0 < m; i0 += 4 {
-		for r := range 4 {
-			t.a[r] = &a[min(i0+r, m-1)*lda]
-		}
-		t.rows = uintptr(min(4, m-i0))
-		if full > 0 {
-			for c := range 4 {
-				t.b[c] = col(c)
-			}
-			t.dst, t.tiles, t.cols = &dst[i0*ldd], uintptr(full), 4
-			t.bias, t.biasstep = &zeros[0], 0
+	full, edge := m/4, m%4
+	for j0 := 0; j0 < n; j0 += 4 {
+		t.cols = uintptr(min(4, n-j0))
+		for c := range 4 {
+			j := min(j0+c, n-1)
+			t.b[c] = unsafe.Add(b, j*ldb*esize)
+			colBias[c] = 0
 			if bias != nil {
-				t.bias, t.biasstep = &bias[0], 16
+				colBias[c] = bias[j]
 			}
+		}
+		if full > 0 {
+			for r := range 4 {
+				t.a[r] = &a[r*lda]
+			}
+			t.dst, t.tiles, t.rows = &dst[j0], uintptr(full), 4
 			runFTile(half, &t)
 		}
 		if edge > 0 {
-			j0 := 4 * full
-			for c := range 4 {
-				t.b[c] = col(min(j0+c, n-1))
-				edgeBias[c] = 0
-				if bias != nil && j0+c < n {
-					edgeBias[c] = bias[j0+c]
-				}
+			i0 := 4 * full
+			for r := range 4 {
+				t.a[r] = &a[min(i0+r, m-1)*lda]
 			}
-			t.dst, t.tiles, t.cols = &dst[i0*ldd+j0], 1, uintptr(edge)
-			t.bias, t.biasstep = &edgeBias[0], 0
+			t.dst, t.tiles, t.rows = &dst[i0*ldd+j0], 1, uintptr(edge)
 			runFTile(half, &t)
 		}
 	}

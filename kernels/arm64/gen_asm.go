@@ -211,22 +211,26 @@ const qmatmulDoc = `
 QMatMul tile kernels: qgemmNEON (ARMv8.0 Advanced SIMD) and qgemmDot
 (ARMv8.2 dot product, SDOT).
 
-One call computes a panel of 4 rows × (4·tiles) columns of
+One call computes a panel of 4 columns × (4·tiles) rows of
 
 	dst[i][j] = Σ_b float32(Σ_{k∈b} x[i][k]·w[j][k]) · (xs[i][b]·ws[j][b]) + bias[j]
 
-from the qtile its argument points to (qmatmul_arm64.go). The Go caller
-points the row and column slots beyond m and n at valid rows and columns;
-only t.rows rows and t.cols columns of each tile are stored.
+from the qtile its argument points to (qmatmul_arm64.go), one 4×4 tile
+after another down the rows: the 4·k weight bytes stay in L1 while the
+activation rows stream past, so the weight matrix is read from memory once
+per product. The Go caller points the row and column slots beyond m and n
+at valid rows and columns; only t.rows rows and t.cols columns of each
+tile are stored.
 
 Register plan
 	R0              *qtile
-	R1-R4           x row pointers (reloaded per tile, advance through k)
-	R5-R8           w column pointers (advance through k, then by t.wadj)
-	R9-R12          xs row pointers (reloaded per tile, 4 bytes per block)
-	R13-R15, R19    ws column pointers (4 bytes per block, then t.wsadj)
+	R1-R4           x row pointers (advance through k, then by t.xadj to
+	                the next 4 rows)
+	R5-R8           w column pointers (reloaded per tile, advance through k)
+	R9-R12          xs row pointers (4 bytes per block, then t.xsadj)
+	R13-R15, R19    ws column pointers (reloaded per tile, 4 bytes per block)
 	R20             blocks left          R21  16-byte chunks left
-	R22             dst of this tile     R23  bias of this tile
+	R22             dst of this tile     R23  bias (4 floats)
 	R24             tiles left           R16, R17, R25  scratch
 	V0-V15          int32 accumulators, V(4r+c) for row r, column c
 	                (four partial sums per register)
@@ -309,15 +313,15 @@ func (a *asm) qgemm(name string, dot bool) {
 	a.i("MOVD qtile_tiles(R0), R24")
 	a.i("MOVD qtile_dst(R0), R22")
 	a.i("MOVD qtile_bias(R0), R23")
-	for c := 0; c < 4; c++ {
-		a.i("MOVD qtile_w+%d(R0), %s", 8*c, colPtr[c])
-		a.i("MOVD qtile_ws+%d(R0), %s", 8*c, wsPtr[c])
-	}
-
-	a.label(p + "_tile")
 	for r := 0; r < 4; r++ {
 		a.i("MOVD qtile_x+%d(R0), %s", 8*r, rowPtr[r])
 		a.i("MOVD qtile_xs+%d(R0), %s", 8*r, xsPtr[r])
+	}
+
+	a.label(p + "_tile")
+	for c := 0; c < 4; c++ {
+		a.i("MOVD qtile_w+%d(R0), %s", 8*c, colPtr[c])
+		a.i("MOVD qtile_ws+%d(R0), %s", 8*c, wsPtr[c])
 	}
 	a.zero(24, 25, 26, 27)
 	a.i("MOVD qtile_nb(R0), R20")
@@ -380,8 +384,6 @@ func (a *asm) qgemm(name string, dot bool) {
 
 	a.comment("acc += bias, then store t.rows × t.cols of the tile")
 	a.i("VLD1 (R23), [V29.S4]")
-	a.i("MOVD qtile_biasstep(R0), R25")
-	a.i("ADD R25, R23, R23")
 	for r := 0; r < 4; r++ {
 		a.fadd(24+r, 24+r, 29)
 	}
@@ -390,15 +392,15 @@ func (a *asm) qgemm(name string, dot bool) {
 	a.i("MOVD qtile_cols(R0), R17")
 	a.storeTile([]int{24, 25, 26, 27}, "R25")
 
-	a.comment("next tile")
-	a.i("ADD $16, R22, R22")
-	a.i("MOVD qtile_wadj(R0), R25")
-	for c := 0; c < 4; c++ {
-		a.i("ADD R25, %s, %s", colPtr[c], colPtr[c])
+	a.comment("next tile: the next 4 rows, same columns")
+	a.i("ADD R25<<2, R22, R22")
+	a.i("MOVD qtile_xadj(R0), R25")
+	for r := 0; r < 4; r++ {
+		a.i("ADD R25, %s, %s", rowPtr[r], rowPtr[r])
 	}
-	a.i("MOVD qtile_wsadj(R0), R25")
-	for c := 0; c < 4; c++ {
-		a.i("ADD R25, %s, %s", wsPtr[c], wsPtr[c])
+	a.i("MOVD qtile_xsadj(R0), R25")
+	for r := 0; r < 4; r++ {
+		a.i("ADD R25, %s, %s", xsPtr[r], xsPtr[r])
 	}
 	a.i("SUBS $1, R24, R24")
 	a.i("BNE %s_tile", p)
@@ -408,16 +410,17 @@ func (a *asm) qgemm(name string, dot bool) {
 // --- Float kernels ---
 
 const floatDoc = `
-Float kernels. fgemm and fgemmF16 compute a panel of 4 rows × (4·tiles)
-columns of dst[i][j] = Σ_k a[i][k]·b[j][k] + bias[j] from an ftile
-(float_arm64.go); fgemmF16 reads b as IEEE half precision and widens it
-with FCVTL (ARMv8.0, exact). Rows and columns beyond m and n are handled
-as in QMatMul: duplicated pointers, stores limited to t.rows × t.cols.
+Float kernels. fgemm and fgemmF16 compute a panel of 4 columns × (4·tiles)
+rows of dst[i][j] = Σ_k a[i][k]·b[j][k] + bias[j] from an ftile
+(float_arm64.go), tile after tile down the rows as in QMatMul; fgemmF16
+reads b as IEEE half precision and widens it with FCVTL (ARMv8.0, exact).
+Rows and columns beyond m and n are handled as in QMatMul: duplicated
+pointers, stores limited to t.rows × t.cols.
 
 Register plan of fgemm/fgemmF16
-	R0 *ftile, R1-R4 a rows, R5-R8 b columns (advance through k, then
-	t.badj), R21 chunks of 4 left, R22 dst, R23 bias, R24 tiles left,
-	R16, R17, R20, R25 scratch.
+	R0 *ftile, R1-R4 a rows (advance through k, then t.aadj), R5-R8 b
+	columns (reloaded per tile), R21 chunks of 4 left, R22 dst, R23 bias,
+	R24 tiles left, R16, R17, R20, R25 scratch.
 	V0-V15 accumulators V(4r+c), lane l summing the products with k ≡ l
 	(mod 4), like generic's four partial sums; V16-V19 a rows;
 	V20-V23 b columns; V29 bias.
@@ -466,13 +469,13 @@ func (a *asm) fgemm(name string, half bool) {
 	a.i("MOVD ftile_tiles(R0), R24")
 	a.i("MOVD ftile_dst(R0), R22")
 	a.i("MOVD ftile_bias(R0), R23")
-	for c := 0; c < 4; c++ {
-		a.i("MOVD ftile_b+%d(R0), %s", 8*c, colPtr[c])
+	for r := 0; r < 4; r++ {
+		a.i("MOVD ftile_a+%d(R0), %s", 8*r, rowPtr[r])
 	}
 
 	a.label(p + "_tile")
-	for r := 0; r < 4; r++ {
-		a.i("MOVD ftile_a+%d(R0), %s", 8*r, rowPtr[r])
+	for c := 0; c < 4; c++ {
+		a.i("MOVD ftile_b+%d(R0), %s", 8*c, colPtr[c])
 	}
 	a.zero(seq(0, 16)...)
 	a.i("MOVD ftile_k4(R0), R21")
@@ -540,8 +543,6 @@ func (a *asm) fgemm(name string, half bool) {
 		a.faddp(acc(r, 0), acc(r, 0), acc(r, 2))
 	}
 	a.i("VLD1 (R23), [V29.S4]")
-	a.i("MOVD ftile_biasstep(R0), R25")
-	a.i("ADD R25, R23, R23")
 	for r := 0; r < 4; r++ {
 		a.fadd(acc(r, 0), acc(r, 0), 29)
 	}
@@ -550,11 +551,11 @@ func (a *asm) fgemm(name string, half bool) {
 	a.i("MOVD ftile_cols(R0), R17")
 	a.storeTile([]int{0, 4, 8, 12}, "R25")
 
-	a.comment("next tile")
-	a.i("ADD $16, R22, R22")
-	a.i("MOVD ftile_badj(R0), R25")
-	for c := 0; c < 4; c++ {
-		a.i("ADD R25, %s, %s", colPtr[c], colPtr[c])
+	a.comment("next tile: the next 4 rows, same columns")
+	a.i("ADD R25<<2, R22, R22")
+	a.i("MOVD ftile_aadj(R0), R25")
+	for r := 0; r < 4; r++ {
+		a.i("ADD R25, %s, %s", rowPtr[r], rowPtr[r])
 	}
 	a.i("SUBS $1, R24, R24")
 	a.i("BNE %s_tile", p)

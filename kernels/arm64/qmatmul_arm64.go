@@ -4,29 +4,29 @@ import "github.com/clipinfer/clipinfer/kernels/generic"
 
 // qtile is the argument block of the QMatMul tile kernels in
 // qmatmul_arm64.s, which read it through the offsets in go_asm.h. One call
-// covers 4 rows × 4·tiles columns; rows and columns past the matrix point
+// covers 4 columns × 4·tiles rows; rows and columns past the matrix point
 // at valid data and are simply not stored.
 type qtile struct {
-	x        [4]*int8    // start of rows i0..i0+3 of x
-	xs       [4]*float32 // their scales
-	w        [4]*int8    // start of the first tile's columns of w
-	ws       [4]*float32 // their scales
-	dst      *float32    // dst[i0][j0]
-	ldd      uintptr     // bytes between rows of dst
-	bias     *float32    // 4 floats per tile
-	biasstep uintptr     // bytes to the next tile's bias: 16, or 0 for zeros
-	tiles    uintptr     // column tiles in this call, ≥ 1
-	nb       uintptr     // blocks per row, ≥ 1
-	chunks   uintptr     // 16-byte chunks per block
-	rem      uintptr     // bytes per block after the chunks, 0-15
-	wadj     uintptr     // added to w pointers after a tile: 4k - nb·block
-	wsadj    uintptr     // added to ws pointers after a tile: 12·nb
-	rows     uintptr     // rows to store, 1-4
-	cols     uintptr     // columns to store in each tile, 1-4
+	x      [4]*int8    // start of the first tile's rows of x
+	xs     [4]*float32 // their scales
+	w      [4]*int8    // start of columns j0..j0+3 of w
+	ws     [4]*float32 // their scales
+	dst    *float32    // dst[i0][j0]
+	ldd    uintptr     // bytes between rows of dst
+	bias   *float32    // the 4 columns' bias (zeros for none)
+	tiles  uintptr     // row tiles in this call, ≥ 1
+	nb     uintptr     // blocks per row, ≥ 1
+	chunks uintptr     // 16-byte chunks per block
+	rem    uintptr     // bytes per block after the chunks, 0-15
+	xadj   uintptr     // added to x pointers after a tile: 4k - nb·block
+	xsadj  uintptr     // added to xs pointers after a tile: 12·nb
+	rows   uintptr     // rows to store in each tile, 1-4
+	cols   uintptr     // columns to store, 1-4
 }
 
 // The tile kernels. t must stay valid during the call; they write only
-// dst rows 0..t.rows-1, columns 0..4·(t.tiles-1)+t.cols-1.
+// dst columns 0..t.cols-1 of rows 0..4·t.tiles-1, and of the last tile's
+// rows only the first t.rows.
 //
 //go:noescape
 func qgemmNEON(t *qtile)
@@ -44,8 +44,9 @@ func runQTile(dot bool, t *qtile) {
 	}
 }
 
-// qmatmul drives a tile kernel over dst in panels of 4 rows: one call for
-// the columns that fill whole tiles, one for the remaining n mod 4.
+// qmatmul drives a tile kernel over dst one column tile (4 weight rows) at
+// a time: one call for the row panels that fill whole tiles, one for the
+// remaining m mod 4 rows.
 func qmatmul(dot bool, dst []float32, ldd int, x []int8, xs []float32, w []int8, ws []float32, bias []float32, m, n, k, block int) {
 	if m <= 0 || n <= 0 {
 		return
@@ -64,45 +65,41 @@ func qmatmul(dot bool, dst []float32, ldd int, x []int8, xs []float32, w []int8,
 		_ = bias[n-1]
 	}
 
-	var zeros, edgeBias [4]float32
+	var colBias [4]float32
 	t := qtile{
 		ldd:    uintptr(ldd) * 4,
 		nb:     uintptr(nb),
 		chunks: uintptr(block / 16),
 		rem:    uintptr(block % 16),
-		wadj:   uintptr(4*k - nb*block),
-		wsadj:  uintptr(12 * nb),
+		xadj:   uintptr(4*k - nb*block),
+		xsadj:  uintptr(12 * nb),
+		bias:   &colBias[0],
 	}
-	full, edge := n/4, n%4
-	for i0 := 0; i0 < m; i0 += 4 {
-		for r := range 4 {
-			i := min(i0+r, m-1)
-			t.x[r], t.xs[r] = &x[i*k], &xs[i*nb]
-		}
-		t.rows = uintptr(min(4, m-i0))
-		if full > 0 {
-			for c := range 4 {
-				t.w[c], t.ws[c] = &w[c*k], &ws[c*nb]
-			}
-			t.dst, t.tiles, t.cols = &dst[i0*ldd], uintptr(full), 4
-			t.bias, t.biasstep = &zeros[0], 0
+	full, edge := m/4, m%4
+	for j0 := 0; j0 < n; j0 += 4 {
+		t.cols = uintptr(min(4, n-j0))
+		for c := range 4 {
+			j := min(j0+c, n-1)
+			t.w[c], t.ws[c] = &w[j*k], &ws[j*nb]
+			colBias[c] = 0
 			if bias != nil {
-				t.bias, t.biasstep = &bias[0], 16
+				colBias[c] = bias[j]
 			}
+		}
+		if full > 0 {
+			for r := range 4 {
+				t.x[r], t.xs[r] = &x[r*k], &xs[r*nb]
+			}
+			t.dst, t.tiles, t.rows = &dst[j0], uintptr(full), 4
 			runQTile(dot, &t)
 		}
 		if edge > 0 {
-			j0 := 4 * full
-			for c := range 4 {
-				j := min(j0+c, n-1)
-				t.w[c], t.ws[c] = &w[j*k], &ws[j*nb]
-				edgeBias[c] = 0
-				if bias != nil && j0+c < n {
-					edgeBias[c] = bias[j0+c]
-				}
+			i0 := 4 * full
+			for r := range 4 {
+				i := min(i0+r, m-1)
+				t.x[r], t.xs[r] = &x[i*k], &xs[i*nb]
 			}
-			t.dst, t.tiles, t.cols = &dst[i0*ldd+j0], 1, uintptr(edge)
-			t.bias, t.biasstep = &edgeBias[0], 0
+			t.dst, t.tiles, t.rows = &dst[i0*ldd+j0], 1, uintptr(edge)
 			runQTile(dot, &t)
 		}
 	}

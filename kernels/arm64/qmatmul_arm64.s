@@ -3,22 +3,26 @@
 // QMatMul tile kernels: qgemmNEON (ARMv8.0 Advanced SIMD) and qgemmDot
 // (ARMv8.2 dot product, SDOT).
 //
-// One call computes a panel of 4 rows × (4·tiles) columns of
+// One call computes a panel of 4 columns × (4·tiles) rows of
 //
 // 	dst[i][j] = Σ_b float32(Σ_{k∈b} x[i][k]·w[j][k]) · (xs[i][b]·ws[j][b]) + bias[j]
 //
-// from the qtile its argument points to (qmatmul_arm64.go). The Go caller
-// points the row and column slots beyond m and n at valid rows and columns;
-// only t.rows rows and t.cols columns of each tile are stored.
+// from the qtile its argument points to (qmatmul_arm64.go), one 4×4 tile
+// after another down the rows: the 4·k weight bytes stay in L1 while the
+// activation rows stream past, so the weight matrix is read from memory once
+// per product. The Go caller points the row and column slots beyond m and n
+// at valid rows and columns; only t.rows rows and t.cols columns of each
+// tile are stored.
 //
 // Register plan
 // 	R0              *qtile
-// 	R1-R4           x row pointers (reloaded per tile, advance through k)
-// 	R5-R8           w column pointers (advance through k, then by t.wadj)
-// 	R9-R12          xs row pointers (reloaded per tile, 4 bytes per block)
-// 	R13-R15, R19    ws column pointers (4 bytes per block, then t.wsadj)
+// 	R1-R4           x row pointers (advance through k, then by t.xadj to
+// 	                the next 4 rows)
+// 	R5-R8           w column pointers (reloaded per tile, advance through k)
+// 	R9-R12          xs row pointers (4 bytes per block, then t.xsadj)
+// 	R13-R15, R19    ws column pointers (reloaded per tile, 4 bytes per block)
 // 	R20             blocks left          R21  16-byte chunks left
-// 	R22             dst of this tile     R23  bias of this tile
+// 	R22             dst of this tile     R23  bias (4 floats)
 // 	R24             tiles left           R16, R17, R25  scratch
 // 	V0-V15          int32 accumulators, V(4r+c) for row r, column c
 // 	                (four partial sums per register)
@@ -60,15 +64,6 @@ TEXT ·qgemmNEON(SB), NOSPLIT, $0-8
 	MOVD qtile_tiles(R0), R24
 	MOVD qtile_dst(R0), R22
 	MOVD qtile_bias(R0), R23
-	MOVD qtile_w+0(R0), R5
-	MOVD qtile_ws+0(R0), R13
-	MOVD qtile_w+8(R0), R6
-	MOVD qtile_ws+8(R0), R14
-	MOVD qtile_w+16(R0), R7
-	MOVD qtile_ws+16(R0), R15
-	MOVD qtile_w+24(R0), R8
-	MOVD qtile_ws+24(R0), R19
-qgemmNEON_tile:
 	MOVD qtile_x+0(R0), R1
 	MOVD qtile_xs+0(R0), R9
 	MOVD qtile_x+8(R0), R2
@@ -77,6 +72,15 @@ qgemmNEON_tile:
 	MOVD qtile_xs+16(R0), R11
 	MOVD qtile_x+24(R0), R4
 	MOVD qtile_xs+24(R0), R12
+qgemmNEON_tile:
+	MOVD qtile_w+0(R0), R5
+	MOVD qtile_ws+0(R0), R13
+	MOVD qtile_w+8(R0), R6
+	MOVD qtile_ws+8(R0), R14
+	MOVD qtile_w+16(R0), R7
+	MOVD qtile_ws+16(R0), R15
+	MOVD qtile_w+24(R0), R8
+	MOVD qtile_ws+24(R0), R19
 	VEOR V24.B16, V24.B16, V24.B16
 	VEOR V25.B16, V25.B16, V25.B16
 	VEOR V26.B16, V26.B16, V26.B16
@@ -300,8 +304,6 @@ qgemmNEON_reduce:
 	BNE qgemmNEON_block
 	// acc += bias, then store t.rows × t.cols of the tile
 	VLD1 (R23), [V29.S4]
-	MOVD qtile_biasstep(R0), R25
-	ADD R25, R23, R23
 	WORD $0x4e3dd718 // fadd v24.4s, v24.4s, v29.4s
 	WORD $0x4e3dd739 // fadd v25.4s, v25.4s, v29.4s
 	WORD $0x4e3dd75a // fadd v26.4s, v26.4s, v29.4s
@@ -376,18 +378,18 @@ qgemmNEON_part3:
 	VST1 V27.S[2], (R20)
 qgemmNEON_row3:
 qgemmNEON_stored:
-	// next tile
-	ADD $16, R22, R22
-	MOVD qtile_wadj(R0), R25
-	ADD R25, R5, R5
-	ADD R25, R6, R6
-	ADD R25, R7, R7
-	ADD R25, R8, R8
-	MOVD qtile_wsadj(R0), R25
-	ADD R25, R13, R13
-	ADD R25, R14, R14
-	ADD R25, R15, R15
-	ADD R25, R19, R19
+	// next tile: the next 4 rows, same columns
+	ADD R25<<2, R22, R22
+	MOVD qtile_xadj(R0), R25
+	ADD R25, R1, R1
+	ADD R25, R2, R2
+	ADD R25, R3, R3
+	ADD R25, R4, R4
+	MOVD qtile_xsadj(R0), R25
+	ADD R25, R9, R9
+	ADD R25, R10, R10
+	ADD R25, R11, R11
+	ADD R25, R12, R12
 	SUBS $1, R24, R24
 	BNE qgemmNEON_tile
 	RET
@@ -398,15 +400,6 @@ TEXT ·qgemmDot(SB), NOSPLIT, $0-8
 	MOVD qtile_tiles(R0), R24
 	MOVD qtile_dst(R0), R22
 	MOVD qtile_bias(R0), R23
-	MOVD qtile_w+0(R0), R5
-	MOVD qtile_ws+0(R0), R13
-	MOVD qtile_w+8(R0), R6
-	MOVD qtile_ws+8(R0), R14
-	MOVD qtile_w+16(R0), R7
-	MOVD qtile_ws+16(R0), R15
-	MOVD qtile_w+24(R0), R8
-	MOVD qtile_ws+24(R0), R19
-qgemmDot_tile:
 	MOVD qtile_x+0(R0), R1
 	MOVD qtile_xs+0(R0), R9
 	MOVD qtile_x+8(R0), R2
@@ -415,6 +408,15 @@ qgemmDot_tile:
 	MOVD qtile_xs+16(R0), R11
 	MOVD qtile_x+24(R0), R4
 	MOVD qtile_xs+24(R0), R12
+qgemmDot_tile:
+	MOVD qtile_w+0(R0), R5
+	MOVD qtile_ws+0(R0), R13
+	MOVD qtile_w+8(R0), R6
+	MOVD qtile_ws+8(R0), R14
+	MOVD qtile_w+16(R0), R7
+	MOVD qtile_ws+16(R0), R15
+	MOVD qtile_w+24(R0), R8
+	MOVD qtile_ws+24(R0), R19
 	VEOR V24.B16, V24.B16, V24.B16
 	VEOR V25.B16, V25.B16, V25.B16
 	VEOR V26.B16, V26.B16, V26.B16
@@ -574,8 +576,6 @@ qgemmDot_reduce:
 	BNE qgemmDot_block
 	// acc += bias, then store t.rows × t.cols of the tile
 	VLD1 (R23), [V29.S4]
-	MOVD qtile_biasstep(R0), R25
-	ADD R25, R23, R23
 	WORD $0x4e3dd718 // fadd v24.4s, v24.4s, v29.4s
 	WORD $0x4e3dd739 // fadd v25.4s, v25.4s, v29.4s
 	WORD $0x4e3dd75a // fadd v26.4s, v26.4s, v29.4s
@@ -650,18 +650,18 @@ qgemmDot_part3:
 	VST1 V27.S[2], (R20)
 qgemmDot_row3:
 qgemmDot_stored:
-	// next tile
-	ADD $16, R22, R22
-	MOVD qtile_wadj(R0), R25
-	ADD R25, R5, R5
-	ADD R25, R6, R6
-	ADD R25, R7, R7
-	ADD R25, R8, R8
-	MOVD qtile_wsadj(R0), R25
-	ADD R25, R13, R13
-	ADD R25, R14, R14
-	ADD R25, R15, R15
-	ADD R25, R19, R19
+	// next tile: the next 4 rows, same columns
+	ADD R25<<2, R22, R22
+	MOVD qtile_xadj(R0), R25
+	ADD R25, R1, R1
+	ADD R25, R2, R2
+	ADD R25, R3, R3
+	ADD R25, R4, R4
+	MOVD qtile_xsadj(R0), R25
+	ADD R25, R9, R9
+	ADD R25, R10, R10
+	ADD R25, R11, R11
+	ADD R25, R12, R12
 	SUBS $1, R24, R24
 	BNE qgemmDot_tile
 	RET
