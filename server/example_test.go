@@ -1,0 +1,56 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/clipinfer/clipinfer/server"
+)
+
+// constModel stands in for a *runtime.Model.
+type constModel struct{}
+
+func (constModel) EmbedTexts(t []string) ([][]float32, error) {
+	out := make([][]float32, len(t))
+	for i := range out {
+		out[i] = []float32{1, 0}
+	}
+	return out, nil
+}
+func (constModel) EmbedImages(im []image.Image) ([][]float32, error) { return nil, nil }
+func (constModel) EmbedDim() int                                     { return 2 }
+func (constModel) LogitScale() float32                               { return 100 }
+
+func Example() {
+	s, err := server.New(server.Config{Model: constModel{}, ModelName: "demo", MaxConcurrent: 2})
+	if err != nil {
+		panic(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- s.Serve(ctx, ln) }()
+
+	resp, err := http.Post("http://"+ln.Addr().String()+"/v1/embeddings", "application/json",
+		strings.NewReader(`{"texts":["a photo of a cat"]}`))
+	if err != nil {
+		panic(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	fmt.Print(resp.StatusCode, " ", string(body))
+
+	stop() // graceful shutdown
+	fmt.Println(<-done)
+	// Output:
+	// 200 {"model":"demo","dim":2,"data":[{"type":"text","index":0,"input":"a photo of a cat","embedding":[1,0]}]}
+	// <nil>
+}

@@ -1,0 +1,355 @@
+// Package server is clipinfer's HTTP JSON API: embeddings of texts and
+// images, zero-shot classification with prompt ensembling, and search in an
+// embedding index, plus health and Prometheus-style metrics.
+//
+//	POST /v1/embeddings   {"texts":[…], "images":["<base64>",…]} or multipart (text, image)
+//	POST /v1/classify     {"labels":[…], "templates":[…], "images":[…], "k":5} or multipart
+//	GET  /v1/search?q=…&k=10
+//	POST /v1/search       {"text":"…"} or {"image":"<base64>"}, "k", or multipart
+//	GET  /healthz
+//	GET  /metrics
+//
+// Every request is bounded: body size, pixels per image, texts and images
+// per request, and time. At most Config.MaxConcurrent requests compute at
+// once and at most Config.MaxQueue wait for a turn; beyond that the server
+// answers 503 with Retry-After at once rather than queueing without end.
+// [Server.Serve] shuts down gracefully when its context ends, finishing the
+// requests in flight. docs/RETRIEVAL.md describes the API in full.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"log/slog"
+	"net"
+	"net/http"
+	goruntime "runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/clipinfer/clipinfer/index"
+)
+
+// Model is what the server needs from a model; *runtime.Model provides it.
+// Its methods must be safe for concurrent use.
+type Model interface {
+	EmbedTexts(texts []string) ([][]float32, error)
+	EmbedImages(imgs []image.Image) ([][]float32, error)
+	EmbedDim() int
+	LogitScale() float32
+}
+
+// Config configures a Server. Zero limits take the defaults named.
+type Config struct {
+	// Model computes the embeddings (required).
+	Model Model
+	// ModelName and Fingerprint describe the model in responses; the
+	// fingerprint must match the index's when Index is set.
+	ModelName   string
+	Fingerprint string
+	// Index, if set, serves /v1/search. It must not be modified while the
+	// server runs.
+	Index *index.Index
+
+	// MaxBodyBytes bounds a request body (default 32 MiB).
+	MaxBodyBytes int64
+	// MaxPixels bounds width·height of each image (default 40 million).
+	MaxPixels int64
+	// MaxBatch bounds the texts plus images of one request (default 64).
+	MaxBatch int
+	// MaxTextBytes bounds one text (default 4096).
+	MaxTextBytes int
+	// MaxLabels bounds the labels of one classify request (default 1000).
+	MaxLabels int
+	// MaxK bounds k for search and classify (default 1000).
+	MaxK int
+	// MaxConcurrent is the number of requests computing at once (default
+	// GOMAXPROCS); MaxQueue the number allowed to wait for a turn (default
+	// 4·MaxConcurrent, negative for none); QueueTimeout how long one may
+	// wait (default 10 s). Requests beyond these get 503.
+	MaxConcurrent int
+	MaxQueue      int
+	QueueTimeout  time.Duration
+	// RequestTimeout bounds the handling of one request (default 60 s);
+	// a request that takes longer gets 503.
+	RequestTimeout time.Duration
+	// LabelCache is the number of label sets whose text embeddings are
+	// kept for classify (default 256).
+	LabelCache int
+	// Logger receives one line per request at debug level and errors at
+	// error level; nil discards.
+	Logger *slog.Logger
+}
+
+func (c *Config) defaults() error {
+	if c.Model == nil {
+		return errors.New("server: no model")
+	}
+	if c.Index != nil {
+		if err := c.Index.CheckModel(c.Fingerprint); err != nil {
+			return fmt.Errorf("server: %w", err)
+		}
+		if c.Index.Dim() != c.Model.EmbedDim() {
+			return fmt.Errorf("server: index holds %d-d vectors, the model makes %d-d", c.Index.Dim(), c.Model.EmbedDim())
+		}
+	}
+	set := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = 32 << 20
+	}
+	if c.MaxPixels <= 0 {
+		c.MaxPixels = 40_000_000
+	}
+	set(&c.MaxBatch, 64)
+	set(&c.MaxTextBytes, 4096)
+	set(&c.MaxLabels, 1000)
+	set(&c.MaxK, 1000)
+	set(&c.MaxConcurrent, goruntime.GOMAXPROCS(0))
+	switch {
+	case c.MaxQueue == 0:
+		c.MaxQueue = 4 * c.MaxConcurrent
+	case c.MaxQueue < 0:
+		c.MaxQueue = 0
+	}
+	if c.QueueTimeout <= 0 {
+		c.QueueTimeout = 10 * time.Second
+	}
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = 60 * time.Second
+	}
+	set(&c.LabelCache, 256)
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return nil
+}
+
+// Server serves the API. Create it with New.
+type Server struct {
+	cfg     Config
+	slots   chan struct{}
+	waiting atomic.Int64
+	labels  *lru
+	metrics *metrics
+	mux     *http.ServeMux
+	allowed map[string][]string // path → methods, for 405 answers
+}
+
+// New checks cfg and returns a server.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	s := &Server{
+		cfg:     cfg,
+		slots:   make(chan struct{}, cfg.MaxConcurrent),
+		labels:  newLRU(cfg.LabelCache),
+		metrics: newMetrics(),
+		mux:     http.NewServeMux(),
+		allowed: map[string][]string{},
+	}
+	s.route("POST /v1/embeddings", "embeddings", s.handleEmbeddings)
+	s.route("POST /v1/classify", "classify", s.handleClassify)
+	s.route("GET /v1/search", "search", s.handleSearch)
+	s.route("POST /v1/search", "search", s.handleSearch)
+	s.route("GET /healthz", "healthz", s.handleHealth)
+	s.route("GET /metrics", "metrics", s.handleMetrics)
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if m, ok := s.allowed[r.URL.Path]; ok {
+			s.metrics.observe("other", http.StatusMethodNotAllowed, 0)
+			w.Header().Set("Allow", strings.Join(m, ", "))
+			writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("%s %s: use %s", r.Method, r.URL.Path, strings.Join(m, " or ")))
+			return
+		}
+		s.metrics.observe("other", http.StatusNotFound, 0)
+		writeError(w, http.StatusNotFound, "no such endpoint: "+r.URL.Path)
+	})
+	return s, nil
+}
+
+// Handler returns the server's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// route registers a handler that records metrics and turns errors into
+// JSON responses.
+func (s *Server) route(pattern, name string, h func(http.ResponseWriter, *http.Request) error) {
+	method, path, _ := strings.Cut(pattern, " ")
+	s.allowed[path] = append(s.allowed[path], method)
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		s.metrics.inFlight.Add(1)
+		defer s.metrics.inFlight.Add(-1)
+		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+		defer cancel()
+		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		err := h(sw, r.WithContext(ctx))
+		if err != nil {
+			code, msg := classify(err)
+			if code == http.StatusServiceUnavailable {
+				sw.Header().Set("Retry-After", "1")
+			}
+			if code >= 500 && code != http.StatusServiceUnavailable {
+				s.cfg.Logger.Error("request failed", "endpoint", name, "err", err)
+			}
+			writeError(sw, code, msg)
+		}
+		d := time.Since(start)
+		s.metrics.observe(name, sw.code, d)
+		s.cfg.Logger.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.code, "duration", d)
+	})
+}
+
+// statusWriter remembers the status code written.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.code = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// errBusy and errTimeout are answered with 503.
+var (
+	errBusy    = errors.New("server busy: too many requests in progress, retry later")
+	errTimeout = errors.New("request took too long")
+)
+
+// compute runs f while holding one of the MaxConcurrent slots. It returns
+// errBusy at once when MaxQueue requests already wait, or when no slot frees
+// within QueueTimeout; and errTimeout when the request's deadline passes
+// first (f then finishes in the background and frees its slot, so the
+// number of computations never exceeds the bound).
+func (s *Server) compute(ctx context.Context, f func() error) error {
+	select {
+	case s.slots <- struct{}{}:
+	default:
+		if s.waiting.Add(1) > int64(s.cfg.MaxQueue) {
+			s.waiting.Add(-1)
+			s.metrics.rejected.Add(1)
+			return errBusy
+		}
+		t := time.NewTimer(s.cfg.QueueTimeout)
+		select {
+		case s.slots <- struct{}{}:
+			s.waiting.Add(-1)
+			t.Stop()
+		case <-t.C:
+			s.waiting.Add(-1)
+			s.metrics.rejected.Add(1)
+			return errBusy
+		case <-ctx.Done():
+			s.waiting.Add(-1)
+			t.Stop()
+			return errTimeout
+		}
+	}
+	done := make(chan error, 1)
+	go func() {
+		defer func() { <-s.slots }()
+		done <- f()
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return errTimeout
+	}
+}
+
+// Serve accepts connections on ln until ctx ends, then shuts down
+// gracefully: it stops accepting, lets the requests in flight finish (for
+// at most 30 s) and returns nil. Server-level timeouts guard against slow
+// clients.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	hs := &http.Server{
+		Handler:           s.mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       s.cfg.RequestTimeout,
+		WriteTimeout:      s.cfg.RequestTimeout + 10*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("server: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("server: shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("server: %w", err)
+	}
+	return nil
+}
+
+// ListenAndServe listens on the TCP address addr and calls Serve.
+func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// lru caches label embeddings by key.
+type lru struct {
+	mu    sync.Mutex
+	max   int
+	items map[string]*lruItem
+	tick  uint64
+}
+
+type lruItem struct {
+	v    [][]float32
+	used uint64
+}
+
+func newLRU(n int) *lru { return &lru{max: n, items: map[string]*lruItem{}} }
+
+func (c *lru) get(k string) ([][]float32, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	it, ok := c.items[k]
+	if !ok {
+		return nil, false
+	}
+	c.tick++
+	it.used = c.tick
+	return it.v, true
+}
+
+func (c *lru) put(k string, v [][]float32) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.items) >= c.max {
+		// Evict the least recently used (a linear scan: the cache is small
+		// and puts are rare next to the text encoder's cost).
+		var oldest string
+		var min uint64 = ^uint64(0)
+		for key, it := range c.items {
+			if it.used < min {
+				oldest, min = key, it.used
+			}
+		}
+		delete(c.items, oldest)
+	}
+	c.tick++
+	c.items[k] = &lruItem{v: v, used: c.tick}
+}
