@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -128,16 +127,4 @@ func TestGoldenAgainstPyTorch(t *testing.T) {
 			})
 		}
 	}
-}
-
-func ExampleModel_EmbedTexts() {
-	m, err := Open("model.clip", Options{})
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer m.Close()
-	txt, _ := m.EmbedTexts([]string{"a photo of a cat", "a photo of a dog"})
-	img, _ := m.EmbedImageFiles([]string{"cat.jpg"})
-	fmt.Println(m.ZeroShot(img[0], txt)) // probabilities of the two labels
 }
