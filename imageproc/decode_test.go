@@ -236,6 +236,9 @@ func TestDecodeTypes(t *testing.T) {
 		{"bmp_l_25x35.bmp", &image.Gray{}},
 		{"png_ltrns_30x30.png", &image.Gray{}},
 		{"png_i16_40x30.png", &image.Gray16{}},
+		{"png_g16trns_20x20.png", &image.Gray16{}},
+		{"png_1bittrns_9x7.png", &Bilevel{}},
+		{"gif_greyramp_16x12.gif", &image.Gray{}},
 		{"gif_offset_30x25.gif", &image.Paletted{}},
 		{"webp_lossy_rgb_120x90.webp", &image.RGBA{}},
 		{"webp_lossy_rgba_64x64.webp", &image.NRGBA{}},
@@ -252,6 +255,12 @@ func TestDecodeTypes(t *testing.T) {
 	img, err := DecodeFile(filepath.Join(refDir, "png_rgbtrns_30x30.png"), 0)
 	require.NoError(t, err)
 	assert.True(t, opaque(img), "tRNS on an RGB PNG is ignored, as Pillow's RGB mode does")
+	img, err = DecodeFile(filepath.Join(refDir, "bmp_v4rgb_12x10.bmp"), 0)
+	require.NoError(t, err)
+	assert.True(t, opaque(img), "Pillow ignores the fourth byte of 32-bit BMPs without bit fields")
+	img, err = DecodeFile(filepath.Join(refDir, "bmp_v4bitfields_12x10.bmp"), 0)
+	require.NoError(t, err)
+	assert.False(t, opaque(img), "an alpha bit field makes Pillow read RGBA")
 	img, err = DecodeFile(filepath.Join(refDir, "gif_offset_30x25.gif"), 0)
 	require.NoError(t, err)
 	assert.Equal(t, image.Rect(0, 0, 30, 25), img.Bounds(), "a GIF frame sits on its logical screen")

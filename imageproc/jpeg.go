@@ -25,12 +25,22 @@ func init() {
 	}
 }
 
+// jpegClamp is libjpeg's range_limit: jpegClamp[v+256] is v clamped to
+// 0..255 for v in [-256, 767].
+var jpegClamp [1024]uint8
+
+func init() {
+	for i := range jpegClamp {
+		jpegClamp[i] = clipInt(int32(i - 256))
+	}
+}
+
 // jpegRGB is libjpeg's ycc_rgb_convert for one pixel.
 func jpegRGB(y, cb, cr uint8) (r, g, b uint8) {
-	yy := int32(y)
-	return clipInt(yy + jpegCrR[cr]),
-		clipInt(yy + (jpegCbG[cb]+jpegCrG[cr])>>16),
-		clipInt(yy + jpegCbB[cb])
+	yy := int32(y) + 256
+	return jpegClamp[(yy+jpegCrR[cr])&1023],
+		jpegClamp[(yy+(jpegCbG[cb]+jpegCrG[cr])>>16)&1023],
+		jpegClamp[(yy+jpegCbB[cb])&1023]
 }
 
 // ycbcrExact reports whether ycbcrRow handles m (otherwise the generic
@@ -68,15 +78,31 @@ func chromaShift(r image.YCbCrSubsampleRatio) (hs, vs int) {
 // ycbcrRow writes RGB for columns [x0, x1) of row y (relative to m.Rect)
 // into dst, as libjpeg-turbo would decode them with its default settings.
 func (s *Scratch) ycbcrRow(m *image.YCbCr, y, x0, x1 int, dst []uint8) {
+	n := x1 - x0
+	s.ub = grow(s.ub, n)
+	s.vb = grow(s.vb, n)
+	ub, vb := s.ub[:n], s.vb[:n]
+	s.chromaRow(m, m.Cb, y, x0, x1, ub)
+	s.chromaRow(m, m.Cr, y, x0, x1, vb)
+	yrow := m.Y[y*m.YStride+x0:]
+	yrow = yrow[:n]
+	dst = dst[:3*n]
+	for i, yv := range yrow {
+		d := dst[3*i : 3*i+3 : 3*i+3]
+		d[0], d[1], d[2] = jpegRGB(yv, ub[i], vb[i])
+	}
+}
+
+// chromaRow upsamples one chroma plane for columns [x0, x1) of row y.
+func (s *Scratch) chromaRow(m *image.YCbCr, p []uint8, y, x0, x1 int, out []uint8) {
 	r := m.Rect
-	ay := r.Min.Y + y
-	yrow := m.Y[(ay-r.Min.Y)*m.YStride+x0:]
+	ay, ax0, ax1 := r.Min.Y+y, r.Min.X+x0, r.Min.X+x1
 	hs, vs := chromaShift(m.SubsampleRatio)
 	// Chroma sample range in absolute chroma coordinates.
 	cx0, cy0 := r.Min.X>>hs, r.Min.Y>>vs
 	cx1, cy1 := (r.Max.X+(1<<hs)-1)>>hs, (r.Max.Y+(1<<vs)-1)>>vs
 	cw := cx1 - cx0
-	plane := func(p []uint8, cy int) []uint8 {
+	row := func(cy int) []uint8 {
 		o := (cy - cy0) * m.CStride
 		return p[o : o+cw]
 	}
@@ -86,77 +112,66 @@ func (s *Scratch) ycbcrRow(m *image.YCbCr, y, x0, x1 int, dst []uint8) {
 	fancyH := hs == 1 && cw > 2
 	fancyV := vs == 1 && (hs == 0 || fancyH)
 	cy := ay >> vs
-	var cb, cr, cbFar, crFar []uint8
-	cb, cr = plane(m.Cb, cy), plane(m.Cr, cy)
+	near := row(cy)
+	var far []uint8
 	if fancyV {
-		far := cy - 1
+		f := cy - 1
 		if ay&1 == 1 {
-			far = cy + 1
+			f = cy + 1
 		}
-		far = max(cy0, min(far, cy1-1))
-		cbFar, crFar = plane(m.Cb, far), plane(m.Cr, far)
+		far = row(max(cy0, min(f, cy1-1)))
 	}
 
-	if !fancyH && !fancyV {
-		// Box filter: each chroma sample covers 1<<hs columns.
-		for i := 0; i < x1-x0; i++ {
-			c := ((r.Min.X + x0 + i) >> hs) - cx0
-			dst[3*i], dst[3*i+1], dst[3*i+2] = jpegRGB(yrow[i], cb[c], cr[c])
+	switch {
+	case !fancyH && !fancyV: // box filter
+		if hs == 0 {
+			copy(out, near[ax0-cx0:])
+			return
 		}
-		return
-	}
-	if !fancyH { // h1v2: vertical triangle only
-		bias := int32(1)
+		for i := range out {
+			out[i] = near[((ax0+i)>>hs)-cx0]
+		}
+	case !fancyH: // h1v2: vertical triangle only
+		bias := uint32(1)
 		if ay&1 == 1 {
 			bias = 2
 		}
-		for i := 0; i < x1-x0; i++ {
-			c := r.Min.X + x0 + i - cx0
-			b := uint8((3*int32(cb[c]) + int32(cbFar[c]) + bias) >> 2)
-			rr := uint8((3*int32(cr[c]) + int32(crFar[c]) + bias) >> 2)
-			dst[3*i], dst[3*i+1], dst[3*i+2] = jpegRGB(yrow[i], b, rr)
+		nr, fr := near[ax0-cx0:], far[ax0-cx0:]
+		nr, fr = nr[:len(out)], fr[:len(out)]
+		for i := range out {
+			out[i] = uint8((3*uint32(nr[i]) + uint32(fr[i]) + bias) >> 2)
 		}
-		return
-	}
-
-	// Horizontal (and, for 4:2:0, vertical) triangle filter. Column sums
-	// are 3·near + far rows for h2v2 (scaled by 4) or the samples for h2v1.
-	c0 := max(((r.Min.X+x0)>>1)-1, cx0) - cx0
-	c1 := min(((r.Min.X+x1-1)>>1)+1, cx1-1) - cx0
-	n := c1 - c0 + 1
-	s.csb = growInt32(s.csb, n)
-	s.csr = growInt32(s.csr, n)
-	csb, csr := s.csb[:n], s.csr[:n]
-	for i := range n {
-		c := c0 + i
+	default:
+		// Triangle filter between chroma columns, on column sums that are
+		// 3·near + far (h2v2) or the samples themselves (h2v1). The sums
+		// are padded with the clamped neighbours of the needed columns.
+		cA, cB := ax0>>1, (ax1-1)>>1
+		k := cB - cA + 1
+		s.cs = growInt32(s.cs, k+2)
+		cs := s.cs[:k+2]
+		for i := range cs {
+			c := max(cx0, min(cA+i-1, cx1-1)) - cx0
+			if fancyV {
+				cs[i] = 3*int32(near[c]) + int32(far[c])
+			} else {
+				cs[i] = int32(near[c])
+			}
+		}
+		s.pair = grow(s.pair, 2*k)
+		pair := s.pair[:2*k]
 		if fancyV {
-			csb[i] = 3*int32(cb[c]) + int32(cbFar[c])
-			csr[i] = 3*int32(cr[c]) + int32(crFar[c])
+			for i := range k {
+				l, c, rr := cs[i], cs[i+1], cs[i+2]
+				pair[2*i] = uint8((3*c + l + 8) >> 4)
+				pair[2*i+1] = uint8((3*c + rr + 7) >> 4)
+			}
 		} else {
-			csb[i], csr[i] = int32(cb[c]), int32(cr[c])
+			for i := range k {
+				l, c, rr := cs[i], cs[i+1], cs[i+2]
+				pair[2*i] = uint8((3*c + l + 1) >> 2)
+				pair[2*i+1] = uint8((3*c + rr + 2) >> 2)
+			}
 		}
-	}
-	for i := 0; i < x1-x0; i++ {
-		ax := r.Min.X + x0 + i
-		c := (ax >> 1) - cx0
-		nb := c + 1 // odd columns lean on the right neighbour
-		if ax&1 == 0 {
-			nb = c - 1
-		}
-		nb = max(0, min(nb, cw-1))
-		tb, tr := csb[c-c0], csr[c-c0]
-		fb, fr := csb[nb-c0], csr[nb-c0]
-		var b, rr uint8
-		switch {
-		case fancyV && ax&1 == 0:
-			b, rr = uint8((3*tb+fb+8)>>4), uint8((3*tr+fr+8)>>4)
-		case fancyV:
-			b, rr = uint8((3*tb+fb+7)>>4), uint8((3*tr+fr+7)>>4)
-		case ax&1 == 0:
-			b, rr = uint8((3*tb+fb+1)>>2), uint8((3*tr+fr+1)>>2)
-		default:
-			b, rr = uint8((3*tb+fb+2)>>2), uint8((3*tr+fr+2)>>2)
-		}
-		dst[3*i], dst[3*i+1], dst[3*i+2] = jpegRGB(yrow[i], b, rr)
+		copy(out, pair[ax0-2*cA:])
 	}
 }

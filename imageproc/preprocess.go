@@ -100,7 +100,9 @@ type Scratch struct {
 	hrow32     []int32
 	acc        []int32
 	accd       []float64
-	csb, csr   []int32
+	ub, vb     []uint8 // upsampled chroma of one row
+	cs         []int32 // chroma column sums
+	pair       []uint8 // upsampled chroma before trimming to the window
 	crop       []uint8
 	pal        [256][3]uint8
 	lut        [3][256]float32

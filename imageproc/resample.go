@@ -293,6 +293,7 @@ func (s *Scratch) resample8(src *source, out []uint8, outStride int) {
 		for j := run.lo; j < run.hi; j++ {
 			kv := ay.k[ay.off[j]+y-ay.start[j]]
 			a := acc[j*rowLen : j*rowLen+rowLen]
+			a = a[:len(hrow)]
 			for i, v := range hrow {
 				a[i] += int32(v) * kv
 			}
@@ -349,6 +350,7 @@ func (s *Scratch) resample32(src *source, out []uint8, outStride int) {
 		for j := run.lo; j < run.hi; j++ {
 			kv := ay.kd[ay.off[j]+y-ay.start[j]]
 			a := acc[j*ww : j*ww+ww]
+			a = a[:len(hrow)]
 			for i, v := range hrow {
 				a[i] += float64(float64(v) * kv)
 			}

@@ -20,7 +20,11 @@ files with NumPy itself to npy/testdata/ for the npy package's tests.
 
 Run from the repository root with the Python that has torch/torchvision:
     /usr/bin/python3 tools/reference/preprocess_ref.py
-The output is deterministic (fixed seeds, fixed encoder settings).
+The output is deterministic (fixed seeds, fixed encoder settings). JPEGs
+with 4:4:0 and 4:1:x subsampling, which Pillow cannot write, are made with
+libjpeg-turbo's cjpeg (Debian package libjpeg-turbo-progs) and skipped with
+a warning when it is not installed. The fixtures were made with Pillow 9.4,
+torchvision 0.14 and libjpeg-turbo 2.1.5 (see manifest.json).
 """
 
 import gzip
@@ -218,6 +222,56 @@ def gif_shift_first_frame(data, screen_w, screen_h, left, top):
     return bytes(b)
 
 
+def gif_grey_ramp(w, h):
+    """A GIF whose global palette is the identity grey ramp (entry i is
+    (i, i, i)): Pillow opens it as "L"."""
+    def wr(path):
+        idx = gray(w, h, 36)
+        out = bytearray(b"GIF89a" + struct.pack("<HHBBB", w, h, 0xF7, 0, 0))
+        out += bytes(v for i in range(256) for v in (i, i, i))
+        out += b"\x2c" + struct.pack("<HHHHB", 0, 0, w, h, 0)
+        # LZW with 8-bit codes, resetting often enough to stay at 9 bits.
+        out += b"\x08"
+        codes, clear, end = [], 256, 257
+        flat = idx.reshape(-1).tolist()
+        for i in range(0, len(flat), 200):
+            codes.append(clear)
+            codes.extend(flat[i:i + 200])
+        codes.append(end)
+        bits, nbits, data = 0, 0, bytearray()
+        for c in codes:
+            bits |= c << nbits
+            nbits += 9
+            while nbits >= 8:
+                data.append(bits & 0xFF)
+                bits >>= 8
+                nbits -= 8
+        if nbits:
+            data.append(bits & 0xFF)
+        for i in range(0, len(data), 255):
+            block = data[i:i + 255]
+            out += bytes([len(block)]) + block
+        out += b"\x00\x3b"
+        with open(path, "wb") as f:
+            f.write(out)
+    return wr
+
+
+def bmp_v4_writer(rgba, compression):
+    """A 32-bit BMP with a BITMAPV4HEADER: compression 0 (Pillow ignores the
+    fourth byte) or 3 with an alpha bit field (Pillow reads RGBA)."""
+    def wr(path):
+        h, w = rgba.shape[:2]
+        pix = rgba[::-1, :, [2, 1, 0, 3]].astype(np.uint8).tobytes()
+        info = struct.pack("<IiiHHIIiiII", 108, w, h, 1, 32, compression, len(pix), 2835, 2835, 0, 0)
+        info += struct.pack("<IIII", 0xFF0000, 0xFF00, 0xFF, 0xFF000000)
+        info += b"sRGB" + bytes(36 + 12)
+        head = b"BM" + struct.pack("<IHHI", 14 + len(info) + len(pix), 0, 0, 14 + len(info))
+        with open(path, "wb") as f:
+            f.write(head + info + pix)
+    return wr
+
+
 def cjpeg_writer(rgb, sample):
     """Returns a writer encoding rgb with cjpeg and the given luma sampling
     factors (chroma stays 1x1)."""
@@ -292,6 +346,14 @@ def make_cases():
     cases.append(("png_ltrns_30x30.png", lambda p: write_png(
         p, gray(30, 30, 17), 0, 8, trns=struct.pack(">H", 255))))
 
+    g16t = gray(20, 20, 18).astype(np.uint16) * 3
+    cases.append(("png_g16trns_20x20.png", lambda p: write_png(
+        p, g16t, 0, 16, trns=struct.pack(">H", int(g16t[0, 0])))))
+    cases.append(("png_rgb16trns_20x20.png", lambda p: write_png(
+        p, content(20, 20, 19).astype(np.uint16) * 257, 2, 16, trns=struct.pack(">HHH", 0, 0, 0))))
+    cases.append(("png_1bittrns_9x7.png", lambda p: write_png(
+        p, (gray(9, 7, 20) > 100).astype(np.uint8), 0, 1, trns=struct.pack(">H", 0))))
+
     # JPEG
     pil_case("jpg_420_300x200.jpg", rgb(300, 200, 20), quality=90, subsampling=2)
     pil_case("jpg_444_75x51.jpg", rgb(75, 51, 21), quality=95, subsampling=0)
@@ -332,8 +394,13 @@ def make_cases():
             f.write(gif_shift_first_frame(buf.getvalue(), 30, 25, 6, 4))
     cases.append(("gif_offset_30x25.gif", gif_offset))
 
+    cases.append(("gif_greyramp_16x12.gif", gif_grey_ramp(16, 12)))
+
     # BMP
     pil_case("bmp_rgb_33x21.bmp", rgb(33, 21, 40))
+    for name, comp in (("bmp_v4rgb_12x10.bmp", 0), ("bmp_v4bitfields_12x10.bmp", 3)):
+        cases.append((name, bmp_v4_writer(
+            np.dstack([content(12, 10, 45), alpha_plane(12, 10, 45)]), comp)))
     pil_case("bmp_p_40x30.bmp", lambda: rgb(40, 30, 41)().quantize(100))
     pil_case("bmp_l_25x35.bmp", lambda: Image.fromarray(gray(25, 35, 42), "L"))
     pil_case("bmp_1bit_30x20.bmp", lambda: Image.fromarray(gray(30, 20, 43) > 90).convert("1"))
