@@ -65,6 +65,7 @@ func Decode(r io.Reader, maxPixels int64) (image.Image, string, error) {
 	if maxPixels <= 0 {
 		maxPixels = DefaultMaxPixels
 	}
+	maxPixels = min(maxPixels, maxSide*maxSide)
 	limit := maxPixels*8 + 32<<20
 	data, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {

@@ -64,3 +64,17 @@ func ExampleDecode_tooLarge() {
 	fmt.Println(err)
 	// Output: imageproc: PNG: image too large: 517×389 is 201113 pixels, the limit is 100000
 }
+
+func ExampleResizeCropRGB8() {
+	img, err := imageproc.DecodeFile("testdata/ref/png_rgba_45x37.png", 0)
+	if err != nil {
+		panic(err)
+	}
+	cfg := imageproc.Config{Size: 32, Crop: 32, Mean: imageproc.CLIPMean, Std: imageproc.CLIPStd}
+	rgb, err := imageproc.ResizeCropRGB8(img, cfg)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(len(rgb)) // 32×32 pixels, 3 bytes each
+	// Output: 3072
+}

@@ -105,7 +105,8 @@ func level(v float32, lut *[256]float32) int {
 // float32 rounding (lossy WebP too: VP8 decoding is exactly specified and
 // libwebp's upsampling and colour conversion are reproduced). JPEG, whose
 // inverse DCT differs between Go and libjpeg-turbo, must stay within a mean
-// |Δ| of 0.02 in normalised units.
+// |Δ| of 0.02 in normalised units, and within 0.06 (about four 8-bit
+// levels) everywhere; the largest difference measured is 0.044.
 func TestAgainstReference(t *testing.T) {
 	m := loadManifest(t)
 	perFormat := map[string]*diffStats{}
@@ -140,6 +141,7 @@ func TestAgainstReference(t *testing.T) {
 				perFormat[key].add(got, want, &s.lut)
 				if c.Format == "JPEG" {
 					assert.LessOrEqual(t, d.mean(), 0.02, "%s: mean |Δ|", e.File)
+					assert.LessOrEqual(t, d.max, 0.06, "%s: max |Δ|", e.File)
 				} else {
 					assert.Zero(t, d.off8, "%s: 8-bit values differ (max |Δ| %.4g)", e.File, d.max)
 					assert.LessOrEqual(t, d.max, 1e-6, "%s: max |Δ|", e.File)
