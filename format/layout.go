@@ -34,21 +34,22 @@ const (
 	sectionAlign = 8
 	// checksumOffset is the header offset of the header checksum.
 	checksumOffset = 60
+	// maxEntrySize is the largest possible encoded directory entry.
+	maxEntrySize = (entryFixedSize + 8*MaxRank + 16*maxParts + MaxNameLen + sectionAlign - 1) / sectionAlign * sectionAlign
 )
 
 // Header field offsets.
 const (
-	offMagic     = 0
-	offVersion   = 8
-	offFlags     = 12
-	offFileSize  = 16
-	offMetaOff   = 24
-	offMetaSize  = 32
-	offDirOff    = 40
-	offDirSize   = 48
-	offCount     = 56
-	offChecksum  = checksumOffset
-	maxEntrySize = entryFixedSize + 8*MaxRank + 16*maxParts + MaxNameLen + sectionAlign
+	offMagic    = 0
+	offVersion  = 8
+	offFlags    = 12
+	offFileSize = 16
+	offMetaOff  = 24
+	offMetaSize = 32
+	offDirOff   = 40
+	offDirSize  = 48
+	offCount    = 56
+	offChecksum = checksumOffset
 )
 
 // castagnoli is the CRC32C table used for every checksum in the file.

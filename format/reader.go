@@ -8,7 +8,10 @@ import (
 	"fmt"
 	"hash/crc32"
 	"math/bits"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -429,16 +432,38 @@ func (f *File) Tensors() []*Tensor { return slices.Clone(f.tensors) }
 // Size returns the file size in bytes.
 func (f *File) Size() int64 { return int64(len(f.data)) }
 
-// Verify checks the CRC32C of every tensor's data. On a mismatch the error
-// wraps ErrChecksum and names the first bad tensor and how many are bad.
+// Verify checks the CRC32C of every tensor's data, reading the whole file;
+// tensors are checked in parallel on up to GOMAXPROCS goroutines. On a
+// mismatch the error wraps ErrChecksum and names the first bad tensor (in
+// file order) and how many are bad.
 func (f *File) Verify() error {
+	return f.verifyWith(runtime.GOMAXPROCS(0))
+}
+
+func (f *File) verifyWith(workers int) error {
 	if f.closed {
 		return fmt.Errorf("format: verify %s: %w", f.name, ErrClosed)
 	}
+	errs := make([]error, len(f.tensors))
+	workers = max(1, min(workers, len(f.tensors)))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(f.tensors) {
+					return
+				}
+				errs[i] = f.tensors[i].verify()
+			}
+		})
+	}
+	wg.Wait()
 	var first error
 	bad := 0
-	for _, t := range f.tensors {
-		if err := t.verify(); err != nil {
+	for _, err := range errs {
+		if err != nil {
 			if first == nil {
 				first = err
 			}
