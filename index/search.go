@@ -19,8 +19,7 @@ type Hit struct {
 	Index int `json:"index"`
 	// Path is the entry's path.
 	Path string `json:"path"`
-	// Score is the dot product of the query with the stored vector: the
-	// cosine similarity when both are normalised.
+	// Score is the cosine similarity of the query and the stored vector.
 	Score float32 `json:"score"`
 }
 
@@ -38,9 +37,9 @@ type SearchOptions struct {
 // batch passes over it.
 const chunkRows = 2048
 
-// Search returns the k entries whose vectors have the largest dot product
-// with query (a normalised embedding of Dim values), best first; ties go to
-// the lower index. Fewer than k hits come back when the index is smaller.
+// Search returns the k entries most similar to query (an embedding of Dim
+// values, normalised like the stored ones), best first; ties go to the
+// lower index. Fewer than k hits come back when the index is smaller.
 func (x *Index) Search(query []float32, k int, opt SearchOptions) ([]Hit, error) {
 	hits, err := x.SearchBatch([][]float32{query}, k, opt)
 	if err != nil {
@@ -57,9 +56,10 @@ func (x *Index) Search(query []float32, k int, opt SearchOptions) ([]Hit, error)
 // goroutines, each keeping a bounded min-heap of the best candidates per
 // query. Float16 indexes are scanned the same way with
 // kernels.Kernels.MatMulF16. The best 2k+16 candidates are then rescored
-// with the float query against the stored vectors (removing the query's
-// quantisation error) and the best k returned, so the scores do not depend
-// on the kernel, the batch or the number of goroutines.
+// with the cosine similarity of the float query and the stored vectors
+// (removing the query's quantisation error) and the best k returned, so the
+// scores do not depend on the kernel, the batch or the number of
+// goroutines.
 func (x *Index) SearchBatch(queries [][]float32, k int, opt SearchOptions) ([][]Hit, error) {
 	d := x.model.Dim
 	if k < 1 {
@@ -193,26 +193,37 @@ func (s *scan) chunk(scores []float32, heaps []topK, lo, hi int) {
 	}
 }
 
-// rescore replaces the kernel's scores by the float query's dot product
-// with the stored vectors, computed the same way whatever the batch or
-// kernel (for int8, this also removes the query's quantisation error).
+// rescore replaces the kernel's scores by the exact cosine similarity of
+// the float query and the stored vectors, computed the same way whatever
+// the batch or kernel (for int8, this also removes the query's
+// quantisation error, and the score of a stored vector against itself is
+// 1, not 1 ± its quantisation error).
 func (s *scan) rescore(cs []cand, q []float32) {
 	x, d := s.x, s.x.model.Dim
+	var qq float64
+	for _, v := range q {
+		qq += float64(v) * float64(v)
+	}
 	for i := range cs {
 		r := int(cs[i].idx)
-		var acc float32
+		var qv, vv float64
 		switch x.dtype {
 		case Int8:
 			for j, v := range x.q[r*d : (r+1)*d] {
-				acc += q[j] * float32(v)
+				qv += float64(q[j]) * float64(v)
+				vv += float64(v) * float64(v)
 			}
-			acc *= x.scales[r]
 		case Float16:
-			for j, v := range x.h[r*d : (r+1)*d] {
-				acc += q[j] * f16ToF32(v)
+			for j, h := range x.h[r*d : (r+1)*d] {
+				v := float64(f16ToF32(h))
+				qv += float64(q[j]) * v
+				vv += v * v
 			}
 		}
-		cs[i].score = acc
+		cs[i].score = 0
+		if qq > 0 && vv > 0 {
+			cs[i].score = float32(qv / math.Sqrt(qq*vv))
+		}
 	}
 }
 

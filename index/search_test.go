@@ -13,18 +13,20 @@ import (
 	"github.com/clipinfer/clipinfer/kernels"
 )
 
-// bruteForce ranks every stored (dequantised) vector by its float64 dot
-// product with q.
+// bruteForce ranks every stored (dequantised) vector by its float64
+// cosine similarity with q.
 func bruteForce(x *Index, q []float32, k int) []Hit {
 	hits := make([]Hit, x.Len())
 	v := make([]float32, x.Dim())
 	for i := range hits {
 		x.Vector(i, v)
-		var s float64
+		var s, vv, qq float64
 		for j := range v {
 			s += float64(v[j]) * float64(q[j])
+			vv += float64(v[j]) * float64(v[j])
+			qq += float64(q[j]) * float64(q[j])
 		}
-		hits[i] = Hit{Index: i, Path: x.Entry(i).Path, Score: float32(s)}
+		hits[i] = Hit{Index: i, Path: x.Entry(i).Path, Score: float32(s / math.Sqrt(vv*qq))}
 	}
 	slices.SortStableFunc(hits, func(a, b Hit) int { return cmp.Compare(b.Score, a.Score) })
 	return hits[:min(k, len(hits))]
@@ -85,7 +87,7 @@ func TestSearchTies(t *testing.T) {
 	require.Len(t, hits, 3)
 	for i, h := range hits {
 		assert.Equal(t, i, h.Index, "equal scores keep index order")
-		assert.InDelta(t, 1, h.Score, 1e-6)
+		assert.Equal(t, float32(1), h.Score)
 	}
 }
 

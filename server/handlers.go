@@ -172,7 +172,7 @@ func (s *Server) parse(r *http.Request) (*request, error) {
 			req.imageData = append(req.imageData, b)
 		}
 	default:
-		return nil, &httpError{http.StatusUnsupportedMediaType, fmt.Errorf("content type %q: send application/json or multipart/form-data", ct)}
+		return nil, &httpError{http.StatusUnsupportedMediaType, fmt.Errorf("content type %q: send application/json or multipart/form-data (curl -d needs -H 'Content-Type: application/json')", ct)}
 	}
 	for i, t := range append(append([]string(nil), req.Texts...), req.Text) {
 		if len(t) > s.cfg.MaxTextBytes {

@@ -1,0 +1,327 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/clipinfer/clipinfer/index"
+	clip "github.com/clipinfer/clipinfer/runtime"
+)
+
+func init() {
+	register("index", command{
+		summary: "Embed the images under folders into an index file for search (incremental: only new or changed files are embedded, deleted ones dropped; Ctrl-C keeps finished work). \"index export\" writes an index as .npy + .jsonl.",
+		usage:   "-m MODEL -o INDEX [-dtype int8|f16] [-batch N] [-decoders N] [-checkpoint 1m] [-q] PATH...\n       clipinfer index export [-o PREFIX] INDEX",
+		run:     runIndex,
+	})
+}
+
+// indexSummary is the JSON line clipinfer index prints at the end.
+type indexSummary struct {
+	Index string `json:"index"`
+	index.Stats
+	Seconds     float64 `json:"seconds"`
+	ImagesPerS  float64 `json:"images_per_s"`
+	Interrupted bool    `json:"interrupted,omitempty"`
+}
+
+// maxWarnings is how many skipped files are named before only counting.
+const maxWarnings = 20
+
+func runIndex(e *env, args []string) error {
+	if len(args) > 0 && args[0] == "export" {
+		return runIndexExport(e, args[1:])
+	}
+	fs := flags(e, "index")
+	var mf modelFlags
+	mf.add(fs, true)
+	out := fs.String("o", "", "index file to create or update")
+	dtypeF := fs.String("dtype", "int8", "vector storage for a new index: int8 (with one scale per vector) or f16")
+	batch := fs.Int("batch", 16, "images per forward pass")
+	decoders := fs.Int("decoders", 2, "goroutines decoding images while the model runs")
+	every := fs.Duration("checkpoint", time.Minute, "save the index this often while embedding (0: only at the end)")
+	quiet := fs.Bool("q", false, "no progress output")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 || mf.path == "" || *out == "" {
+		fs.Usage()
+		return errUsage
+	}
+	dtype, err := index.ParseDType(*dtypeF)
+	if err != nil {
+		return err
+	}
+	fp, err := index.Fingerprint(mf.path)
+	if err != nil {
+		return err
+	}
+	m, err := mf.open()
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	if !m.HasVision() {
+		return fmt.Errorf("%s has no image tower", mf.path)
+	}
+
+	x, err := index.Load(*out)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		x, err = index.New(index.ModelInfo{Fingerprint: fp, Name: filepath.Base(mf.path), Dim: m.EmbedDim()}, dtype)
+		if err != nil {
+			return err
+		}
+	case err != nil:
+		return err
+	default:
+		if err := x.CheckModel(fp); err != nil {
+			return fmt.Errorf("%s: %w", *out, err)
+		}
+		if flagSet(fs, "dtype") && x.DType() != dtype {
+			return fmt.Errorf("%s stores %s vectors, not %s: use another -o to build a %s index", *out, x.DType(), dtype, dtype)
+		}
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // a second Ctrl-C ends the process at once
+	}()
+
+	bar := newProgress(e, "images", 0)
+	bar.quiet = *quiet
+	warnings := 0
+	var mu sync.Mutex
+	opt := index.UpdateOptions{
+		Embedder: modelEmbedder{m},
+		Decoders: *decoders,
+		Batch:    *batch,
+		Progress: func(p index.Progress) {
+			bar.total = p.Total
+			bar.update(p.Done, p.Failed)
+		},
+		Warn: func(path string, err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			warnings++
+			if warnings <= maxWarnings {
+				bar.warn(fmt.Sprintf("warning: skipped %s: %s", path, skipReason(path, err)))
+			} else if warnings == maxWarnings+1 {
+				bar.warn("warning: more files skipped; the summary counts them")
+			}
+		},
+		Checkpoint:      func(x *index.Index) error { return x.Save(*out) },
+		CheckpointEvery: *every,
+	}
+	start := time.Now()
+	st, err := index.Update(ctx, x, fs.Args(), opt)
+	bar.finish()
+	interrupted := errors.Is(err, context.Canceled)
+	if err != nil && !interrupted {
+		return err
+	}
+	if err := x.Save(*out); err != nil {
+		return err
+	}
+	secs := time.Since(start).Seconds()
+	sum := indexSummary{Index: *out, Stats: st, Seconds: secs, Interrupted: interrupted}
+	if secs > 0 {
+		sum.ImagesPerS = float64(st.Added+st.Changed) / secs
+	}
+	if err := printJSON(e.stdout, sum); err != nil {
+		return err
+	}
+	if interrupted {
+		return fmt.Errorf("interrupted: %s keeps %d embeddings; run the same command again to embed the %d files left", *out, x.Len(), st.Pending)
+	}
+	return nil
+}
+
+// skipReason shortens a decoding error for a warning that already names
+// the file.
+func skipReason(path string, err error) string {
+	msg := strings.TrimPrefix(err.Error(), path+": ")
+	return oneLine(strings.TrimPrefix(msg, "imageproc: "))
+}
+
+// flagSet reports whether the flag was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// modelEmbedder adapts a model to index.Embedder.
+type modelEmbedder struct{ m *clip.Model }
+
+func (me modelEmbedder) Load(path string) ([]float32, error) {
+	img, err := me.m.DecodeImage(path)
+	if err != nil {
+		return nil, err
+	}
+	return me.m.Preprocess(img)
+}
+
+func (me modelEmbedder) Embed(pix [][]float32) ([][]float32, error) { return me.m.EmbedPixels(pix) }
+
+func runIndexExport(e *env, args []string) error {
+	fs := flag.NewFlagSet("index export", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "usage: clipinfer index export [-o PREFIX] INDEX\n\nWrite an index's vectors as PREFIX.npy (float32, rows × dim) and one JSON line per row as PREFIX.jsonl ({\"row\",\"path\",\"size\",\"mtime_ns\"}): what FAISS, Qdrant and clip-retrieval ingest.\n\nflags:\n")
+		fs.PrintDefaults()
+	}
+	prefix := fs.String("o", "", "output prefix (default: INDEX without its extension)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		fs.Usage()
+		return errUsage
+	}
+	x, err := index.Load(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	p := *prefix
+	if p == "" {
+		p = strings.TrimSuffix(fs.Arg(0), filepath.Ext(fs.Arg(0)))
+	}
+	if err := writeAtomic(p+".npy", x.ExportNPY); err != nil {
+		return err
+	}
+	if err := writeAtomic(p+".jsonl", x.ExportJSONL); err != nil {
+		return err
+	}
+	return printJSON(e.stdout, struct {
+		NPY   string `json:"npy"`
+		JSONL string `json:"jsonl"`
+		Rows  int    `json:"rows"`
+		Dim   int    `json:"dim"`
+		Model string `json:"model_fingerprint"`
+	}{p + ".npy", p + ".jsonl", x.Len(), x.Dim(), x.Model().Fingerprint})
+}
+
+// progress shows how far a long job is: a bar with rate and ETA redrawn in
+// place on a terminal, a plain line every few seconds otherwise.
+type progress struct {
+	w      io.Writer
+	tty    bool
+	quiet  bool
+	what   string
+	total  int
+	start  time.Time
+	last   time.Time
+	drawn  bool
+	shown  int // done count last printed (plain mode)
+	mu     sync.Mutex
+	failed int
+}
+
+// plainEvery is how often progress prints a line when not on a terminal.
+const plainEvery = 5 * time.Second
+
+func newProgress(e *env, what string, total int) *progress {
+	p := &progress{w: e.stderr, what: what, total: total, start: time.Now()}
+	if f, ok := e.stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		p.tty = true
+	}
+	return p
+}
+
+// update reports done items (of total, if known) and failures so far.
+func (p *progress) update(done, failed int) {
+	if p == nil || p.quiet {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := time.Now()
+	p.failed = max(p.failed, failed)
+	if p.tty {
+		if now.Sub(p.last) < 100*time.Millisecond && done < p.total {
+			return
+		}
+		p.last = now
+		fmt.Fprintf(p.w, "\r\033[K%s", p.line(done, true))
+		p.drawn = true
+		return
+	}
+	if done == p.shown || (now.Sub(p.last) < plainEvery && done < p.total) {
+		return
+	}
+	if p.last.IsZero() && now.Sub(p.start) < plainEvery {
+		return // jobs shorter than plainEvery stay silent
+	}
+	p.last, p.shown = now, done
+	fmt.Fprintln(p.w, p.line(done, false))
+}
+
+func (p *progress) line(done int, bar bool) string {
+	el := time.Since(p.start)
+	rate := 0.0
+	if el > 0 {
+		rate = float64(done) / el.Seconds()
+	}
+	var b strings.Builder
+	if bar && p.total > 0 {
+		const width = 30
+		n := min(width, done*width/max(p.total, 1))
+		b.WriteString("[" + strings.Repeat("=", n) + strings.Repeat(" ", width-n) + "] ")
+	}
+	if p.total > 0 {
+		fmt.Fprintf(&b, "%d/%d %s (%.0f%%)", done, p.total, p.what, 100*float64(done)/float64(p.total))
+	} else {
+		fmt.Fprintf(&b, "%d %s", done, p.what)
+	}
+	fmt.Fprintf(&b, ", %.1f/s", rate)
+	if p.total > 0 && rate > 0 && done < p.total {
+		eta := time.Duration(float64(p.total-done) / rate * float64(time.Second))
+		fmt.Fprintf(&b, ", ETA %s", eta.Round(time.Second))
+	}
+	if p.failed > 0 {
+		fmt.Fprintf(&b, ", %d skipped", p.failed)
+	}
+	return b.String()
+}
+
+// warn prints a message on its own line, keeping the bar below it.
+func (p *progress) warn(msg string) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.tty && p.drawn {
+		fmt.Fprint(p.w, "\r\033[K")
+		p.drawn = false
+	}
+	fmt.Fprintln(p.w, msg)
+}
+
+// finish ends the bar's line.
+func (p *progress) finish() {
+	if p == nil || p.quiet {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.tty && p.drawn {
+		fmt.Fprintln(p.w)
+		p.drawn = false
+	}
+}

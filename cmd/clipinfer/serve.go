@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/clipinfer/clipinfer/index"
+	"github.com/clipinfer/clipinfer/server"
+)
+
+func init() {
+	register("serve", command{
+		summary: "Serve a JSON HTTP API: POST /v1/embeddings, POST /v1/classify, GET|POST /v1/search (with -index), GET /healthz, GET /metrics. Ctrl-C or SIGTERM shuts down gracefully.",
+		usage:   "-m MODEL [-index INDEX] [-addr 127.0.0.1:8080] [-concurrency N] [-queue N] [-timeout 60s] [-max-body BYTES] [-max-batch N] [-v]",
+		run:     runServe,
+	})
+}
+
+func runServe(e *env, args []string) error {
+	fs := flags(e, "serve")
+	var mf modelFlags
+	mf.add(fs, true)
+	idxPath := fs.String("index", "", "index file to serve /v1/search from")
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	concurrency := fs.Int("concurrency", 0, "requests computing at once (default: number of CPUs)")
+	queue := fs.Int("queue", 0, "requests allowed to wait for a turn before the server answers 503 (default 4×concurrency; -1: none)")
+	queueWait := fs.Duration("queue-timeout", 10*time.Second, "longest wait for a turn before 503")
+	timeout := fs.Duration("timeout", time.Minute, "longest time to handle one request")
+	maxBody := fs.Int64("max-body", 32<<20, "largest request body in bytes")
+	maxBatch := fs.Int("max-batch", 64, "most texts plus images in one request")
+	verbose := fs.Bool("v", false, "log every request")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 || mf.path == "" {
+		fs.Usage()
+		return errUsage
+	}
+	fp, err := index.Fingerprint(mf.path)
+	if err != nil {
+		return err
+	}
+	var x *index.Index
+	if *idxPath != "" {
+		if x, err = index.Load(*idxPath); err != nil {
+			return err
+		}
+		if err := x.CheckModel(fp); err != nil {
+			return fmt.Errorf("%s: %w", *idxPath, err)
+		}
+	}
+	m, err := mf.open()
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	s, err := server.New(server.Config{
+		Model: m, ModelName: filepath.Base(mf.path), Fingerprint: fp, Index: x,
+		MaxBodyBytes: *maxBody, MaxPixels: mf.maxPixels, MaxBatch: *maxBatch,
+		MaxConcurrent: *concurrency, MaxQueue: *queue, QueueTimeout: *queueWait, RequestTimeout: *timeout,
+		Logger: logger,
+	})
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return err
+	}
+	entries := 0
+	if x != nil {
+		entries = x.Len()
+	}
+	logger.Info("listening", "url", "http://"+ln.Addr().String(), "model", mf.path, "kernel", m.Kernel(), "index_entries", entries)
+	noticed := make(chan struct{})
+	go func() {
+		defer close(noticed)
+		<-ctx.Done()
+		stop() // a second signal ends the process at once
+		logger.Info("shutting down: finishing requests in flight")
+	}()
+	if err := s.Serve(ctx, ln); err != nil {
+		return err
+	}
+	<-noticed
+	logger.Info("stopped")
+	return nil
+}
