@@ -197,6 +197,12 @@ func (s *Scratch) run(img image.Image, cfg Config) ([]uint8, source, error) {
 	if err != nil {
 		return nil, source{}, err
 	}
+	if cfg.Mode == OpenAI && g.rw == w && g.rh == h {
+		// Pillow's resize returns a plain copy when the size does not
+		// change: nothing is premultiplied, so the pixels are those of
+		// the image converted to RGB first, as in the HF order.
+		src = newSource(img, HF, &s.pal)
+	}
 	c, ch := cfg.Crop, src.ch
 	s.crop = grow(s.crop, c*c*ch)
 	crop := s.crop[:c*c*ch]

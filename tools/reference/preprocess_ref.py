@@ -313,6 +313,11 @@ def make_cases():
     pil_case("png_rgba_45x37.png", rgba(45, 37, 3))
     pil_case("png_rgba_300x250.png", rgba(300, 250, 4))
     pil_case("png_rgba_1x1.png", lambda: Image.new("RGBA", (1, 1), (200, 100, 50, 128)))
+    # Already the target size on its short side: Pillow's resize is a plain
+    # copy, so nothing is premultiplied.
+    pil_case("png_rgba_40x32.png", rgba(40, 32, 71))
+    pil_case("png_la_32x50.png", lambda: Image.fromarray(
+        np.dstack([gray(32, 50, 72), alpha_plane(32, 50, 73)]), "LA"))
     pil_case("png_l_50x41.png", lambda: Image.fromarray(gray(50, 41, 5), "L"))
     pil_case("png_la_40x50.png", lambda: Image.fromarray(
         np.dstack([gray(40, 50, 6), alpha_plane(40, 50, 6)]), "LA"))
