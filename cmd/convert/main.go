@@ -41,7 +41,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	tower := fs.String("tower", "both", "towers to keep: both, text or vision")
 	vocab := fs.String("vocab", "", "SimpleCLIP only: word vocabulary file (one token per line) to pack")
 	unk := fs.Int("unk", 1, "SimpleCLIP only: id that words missing from -vocab map to")
-	verbose := fs.Bool("v", false, "list every tensor with its quantisation error")
+	brief := fs.Bool("brief", false, "summarise the quantisation error instead of listing every tensor")
 	quiet := fs.Bool("quiet", false, "print nothing but errors")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: convert [flags] INPUT OUTPUT")
@@ -83,7 +83,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if !*quiet {
-		describe(stdout, rep, *verbose)
+		describe(stdout, rep, !*brief)
 	}
 	return nil
 }
