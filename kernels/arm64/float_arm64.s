@@ -506,10 +506,11 @@ TEXT ·addF32(SB), NOSPLIT, $0-24
 	MOVD dst+0(FP), R0
 	MOVD x+8(FP), R1
 	MOVD n+16(FP), R2
+	MOVD R0, R4
 	LSR $4, R2, R3
 	CBZ R3, addF32_tail
 addF32_loop16:
-	VLD1 (R0), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R4), [V0.S4, V1.S4, V2.S4, V3.S4]
 	VLD1.P 64(R1), [V4.S4, V5.S4, V6.S4, V7.S4]
 	WORD $0x4e24d400 // fadd v0.4s, v0.4s, v4.4s
 	WORD $0x4e25d421 // fadd v1.4s, v1.4s, v5.4s
@@ -536,10 +537,11 @@ TEXT ·scaleF32(SB), NOSPLIT, $0-20
 	MOVD x+0(FP), R0
 	MOVD n+8(FP), R2
 	FMOVS s+16(FP), F31
+	MOVD R0, R4
 	LSR $4, R2, R3
 	CBZ R3, scaleF32_tail
 scaleF32_loop16:
-	VLD1 (R0), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R4), [V0.S4, V1.S4, V2.S4, V3.S4]
 	WORD $0x4f9f9000 // fmul v0.4s, v0.4s, v31.s[0]
 	WORD $0x4f9f9021 // fmul v1.4s, v1.4s, v31.s[0]
 	WORD $0x4f9f9042 // fmul v2.4s, v2.4s, v31.s[0]

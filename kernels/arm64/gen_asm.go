@@ -5,6 +5,7 @@
 //	qmatmul_arm64.s   the int8 matrix product (NEON and SDOT tile kernels)
 //	float_arm64.s     MatMul, MatMulF16, Dot, Add, Scale, F16ToF32
 //	quantize_arm64.s  Quantize
+//	elementwise_arm64.s  LayerNorm, Softmax and QuickGELU helpers (float64 lanes)
 //
 // The kernels are unrolled 4×4 tiles whose register numbers follow a
 // pattern, so they are generated rather than typed. Instructions Go's
@@ -21,6 +22,7 @@ import (
 	"bytes"
 	"fmt"
 	"log"
+	"math"
 	"os"
 	"strings"
 )
@@ -29,6 +31,7 @@ func main() {
 	write("qmatmul_arm64.s", qmatmulFile)
 	write("float_arm64.s", floatFile)
 	write("quantize_arm64.s", quantizeFile)
+	write("elementwise_arm64.s", elementwiseFile)
 }
 
 func write(name string, body func(a *asm)) {
@@ -145,6 +148,59 @@ func (a *asm) sqxtn2B(d, n int) {
 }
 func (a *asm) smax(d, n, m int) {
 	a.word(rdnm(0x4e206400, d, n, m), "smax v%d.16b, v%d.16b, v%d.16b", d, n, m)
+}
+
+// Float64 (2D) and other forms used by the element-wise kernels.
+func (a *asm) fcvtlD(d, n int) { // low 2 singles to 2 doubles
+	a.word(rdnm(0x0e617800, d, n, 0), "fcvtl v%d.2d, v%d.2s", d, n)
+}
+func (a *asm) fcvtl2D(d, n int) { // high 2 singles to 2 doubles
+	a.word(rdnm(0x4e617800, d, n, 0), "fcvtl2 v%d.2d, v%d.4s", d, n)
+}
+func (a *asm) fcvtnD(d, n int) { // 2 doubles to the low 2 singles (round to nearest)
+	a.word(rdnm(0x0e616800, d, n, 0), "fcvtn v%d.2s, v%d.2d", d, n)
+}
+func (a *asm) fcvtn2D(d, n int) { // 2 doubles to the high 2 singles
+	a.word(rdnm(0x4e616800, d, n, 0), "fcvtn2 v%d.4s, v%d.2d", d, n)
+}
+func (a *asm) faddD(d, n, m int) {
+	a.word(rdnm(0x4e60d400, d, n, m), "fadd v%d.2d, v%d.2d, v%d.2d", d, n, m)
+}
+func (a *asm) fsubD(d, n, m int) {
+	a.word(rdnm(0x4ee0d400, d, n, m), "fsub v%d.2d, v%d.2d, v%d.2d", d, n, m)
+}
+func (a *asm) fmulD(d, n, m int) {
+	a.word(rdnm(0x6e60dc00, d, n, m), "fmul v%d.2d, v%d.2d, v%d.2d", d, n, m)
+}
+func (a *asm) fmaxD(d, n, m int) {
+	a.word(rdnm(0x4e60f400, d, n, m), "fmax v%d.2d, v%d.2d, v%d.2d", d, n, m)
+}
+func (a *asm) fminD(d, n, m int) {
+	a.word(rdnm(0x4ee0f400, d, n, m), "fmin v%d.2d, v%d.2d, v%d.2d", d, n, m)
+}
+func (a *asm) frintnD(d, n int) { // round to nearest, ties to even
+	a.word(rdnm(0x4e618800, d, n, 0), "frintn v%d.2d, v%d.2d", d, n)
+}
+func (a *asm) fcvtzsD(d, n int) {
+	a.word(rdnm(0x4ee1b800, d, n, 0), "fcvtzs v%d.2d, v%d.2d", d, n)
+}
+func (a *asm) sshrD(d, n, shift int) { // immh:immb = 128 - shift
+	a.word(uint32(0x4f000400)|uint32(128-shift)<<16|uint32(n)<<5|uint32(d), "sshr v%d.2d, v%d.2d, #%d", d, n, shift)
+}
+func (a *asm) shlD(d, n, shift int) { // immh:immb = 64 + shift
+	a.word(uint32(0x4f005400)|uint32(64+shift)<<16|uint32(n)<<5|uint32(d), "shl v%d.2d, v%d.2d, #%d", d, n, shift)
+}
+func (a *asm) frecpeD(d, n int) { // reciprocal estimate, 8 bits
+	a.word(rdnm(0x4ee1d800, d, n, 0), "frecpe v%d.2d, v%d.2d", d, n)
+}
+func (a *asm) frecpsD(d, n, m int) { // 2 - n·m, fused: one Newton-Raphson step
+	a.word(rdnm(0x4e60fc00, d, n, m), "frecps v%d.2d, v%d.2d, v%d.2d", d, n, m)
+}
+func (a *asm) faddpD(d, n int) {
+	a.word(rdnm(0x7e70d800, d, n, 0), "faddp d%d, v%d.2d", d, n)
+}
+func (a *asm) fsub(d, n, m int) {
+	a.word(rdnm(0x4ea0d400, d, n, m), "fsub v%d.4s, v%d.4s, v%d.4s", d, n, m)
 }
 
 // --- Helpers built from Go mnemonics ---
@@ -619,10 +675,11 @@ func (a *asm) addF32() {
 	a.i("MOVD dst+0(FP), R0")
 	a.i("MOVD x+8(FP), R1")
 	a.i("MOVD n+16(FP), R2")
+	a.i("MOVD R0, R4") // read pointer; R0 writes (no store→load chain on R0)
 	a.i("LSR $4, R2, R3")
 	a.i("CBZ R3, %s_tail", p)
 	a.label(p + "_loop16")
-	a.i("VLD1 (R0), [V0.S4, V1.S4, V2.S4, V3.S4]")
+	a.i("VLD1.P 64(R4), [V0.S4, V1.S4, V2.S4, V3.S4]")
 	a.i("VLD1.P 64(R1), [V4.S4, V5.S4, V6.S4, V7.S4]")
 	for j := 0; j < 4; j++ {
 		a.fadd(j, j, 4+j)
@@ -651,10 +708,11 @@ func (a *asm) scaleF32() {
 	a.i("MOVD x+0(FP), R0")
 	a.i("MOVD n+8(FP), R2")
 	a.i("FMOVS s+16(FP), F31")
+	a.i("MOVD R0, R4") // read pointer; R0 writes
 	a.i("LSR $4, R2, R3")
 	a.i("CBZ R3, %s_tail", p)
 	a.label(p + "_loop16")
-	a.i("VLD1 (R0), [V0.S4, V1.S4, V2.S4, V3.S4]")
+	a.i("VLD1.P 64(R4), [V0.S4, V1.S4, V2.S4, V3.S4]")
 	for j := 0; j < 4; j++ {
 		a.fmulElem(j, j, 31, 0)
 	}
@@ -868,4 +926,303 @@ func quantizeFile(a *asm) {
 	a.i("SUBS $1, R6, R6")
 	a.i("BNE %s_zloop", p)
 	a.i("B %s_next", p)
+}
+
+// --- Element-wise kernels in float64 lanes ---
+
+const elementwiseDoc = `
+Helpers of LayerNorm, Softmax and QuickGELU. Generic computes these in
+float64 and rounds once to float32; so do these routines, two float64
+lanes per vector (FCVTL/FCVTL2 in, FCVTN/FCVTN2 out), so results differ
+from generic only by summation order and by exp's last bits.
+
+exp(x) on two float64 lanes (expD), x first clamped to [-1000, 1000]
+(FMAX/FMIN keep NaN):
+	n = roundToEven(x·log2(e))                 fmul, frintn
+	r = x - n·ln2hi - n·ln2lo                  fmls twice (ln2hi has 21 low
+	                                           zero bits: n·ln2hi is exact)
+	p = Σ_{j≤9} r^j/j!  (Estrin, fused)        |r| ≤ 0.347: error < 1e-11
+	exp = p · 2^(n>>1) · 2^(n-(n>>1))          powers built in the exponent
+	                                           bits; two multiplies overflow
+	                                           to +Inf and underflow to 0 as
+	                                           exp must (|n| ≤ 1443)
+Constants live in V16-V31: V16 log2(e), V17 ln2hi, V18 ln2lo, V19 -1000,
+V20 1000, V21 -1.702, V22-V31 1/j! for j = 0..9 (V22 = 1.0).
+The callers pass n as a multiple of 4; the Go side does the rest.
+`
+
+const (
+	cLog2e = 16
+	cLn2hi = 17
+	cLn2lo = 18
+	cLo    = 19
+	cHi    = 20
+	cQuick = 21
+	cPoly  = 22 // 1/j! in V(22+j), j = 0..9
+	polyN  = 9
+)
+
+func (a *asm) loadExpConsts() {
+	consts := []struct {
+		v    int
+		bits uint64
+		what string
+	}{
+		{cLog2e, math.Float64bits(math.Log2E), "log2(e)"},
+		{cLn2hi, 0x3fe62e42fee00000, "ln2, high part"},
+		{cLn2lo, 0x3dea39ef35793c76, "ln2, low part"},
+		{cLo, math.Float64bits(-1000), "-1000"},
+		{cHi, math.Float64bits(1000), "1000"},
+		{cQuick, math.Float64bits(-1.702), "-1.702"},
+	}
+	f := 1.0
+	for j := 0; j <= polyN; j++ {
+		if j > 0 {
+			f *= float64(j)
+		}
+		consts = append(consts, struct {
+			v    int
+			bits uint64
+			what string
+		}{cPoly + j, math.Float64bits(1 / f), fmt.Sprintf("1/%d!", j)})
+	}
+	for _, c := range consts {
+		a.i("MOVD $0x%016x, R9 // %s", c.bits, c.what)
+		a.i("VDUP R9, V%d.D2", c.v)
+	}
+}
+
+// expD replaces the two float64 lanes of Vx by their exponentials, using
+// the temporaries t[0..4]. The polynomial is evaluated in Estrin's scheme
+// (pairs c_j + c_{j+1}·r, combined with r², r⁴, r⁸), whose dependency
+// chain is four fused multiply-adds deep instead of Horner's nine.
+func (a *asm) expD(x int, t [5]int) {
+	n, A, B, C, D := t[0], t[1], t[2], t[3], t[4]
+	pair := func(dst, j int) { // dst = c_j + c_{j+1}·r
+		a.i("VMOV V%d.B16, V%d.B16", cPoly+j, dst)
+		a.i("VFMLA V%d.D2, V%d.D2, V%d.D2", cPoly+j+1, x, dst)
+	}
+	a.fmaxD(x, x, cLo)
+	a.fminD(x, x, cHi)
+	a.fmulD(n, x, cLog2e)
+	a.frintnD(n, n)
+	a.i("VFMLS V%d.D2, V%d.D2, V%d.D2", cLn2hi, n, x) // x -= n·ln2hi
+	a.i("VFMLS V%d.D2, V%d.D2, V%d.D2", cLn2lo, n, x) // x -= n·ln2lo: r
+	a.fcvtzsD(n, n)
+	a.fmulD(A, x, x) // r²
+	pair(B, 0)
+	pair(C, 2)
+	a.i("VFMLA V%d.D2, V%d.D2, V%d.D2", A, C, B) // c0..c3
+	pair(C, 4)
+	pair(D, 6)
+	a.i("VFMLA V%d.D2, V%d.D2, V%d.D2", A, D, C) // c4..c7 / r⁴
+	a.fmulD(A, A, A)                             // r⁴
+	a.i("VFMLA V%d.D2, V%d.D2, V%d.D2", A, C, B) // c0..c7
+	pair(C, 8)
+	a.fmulD(A, A, A)                             // r⁸
+	a.i("VFMLA V%d.D2, V%d.D2, V%d.D2", A, C, B) // p = c0..c9
+	a.sshrD(C, n, 1)                             // n1 = n>>1
+	a.i("VSUB V%d.D2, V%d.D2, V%d.D2", C, n, n)  // n2 = n - n1
+	a.shlD(C, C, 52)
+	a.shlD(n, n, 52)
+	a.i("VADD V%d.D2, V%d.D2, V%d.D2", cPoly, C, C) // bits of 2^n1
+	a.i("VADD V%d.D2, V%d.D2, V%d.D2", cPoly, n, n) // bits of 2^n2
+	a.fmulD(B, B, C)
+	a.fmulD(x, B, n)
+}
+
+// recipD replaces the float64 lanes of Vd by their reciprocals: FRECPE's
+// 8-bit estimate and three Newton-Raphson steps (FRECPS, FMUL), 2⁻⁸ → 2⁻⁶⁴,
+// so the result is within a few float64 ulp of 1/d (the vector FDIV it
+// replaces is not pipelined on the Cortex-A72). 1/±Inf = ±0 and 1/±0 =
+// ±Inf as with FDIV; d ≥ 2^1022 gives 0 where FDIV gives a subnormal,
+// which no float32 result can tell apart.
+func (a *asm) recipD(d, x, t int) {
+	a.frecpeD(x, d)
+	for i := 0; i < 3; i++ {
+		a.frecpsD(t, d, x)
+		a.fmulD(x, x, t)
+	}
+	a.i("VMOV V%d.B16, V%d.B16", x, d)
+}
+
+func elementwiseFile(a *asm) {
+	a.doc(elementwiseDoc)
+	a.raw("\n#include \"textflag.h\"\n\n")
+
+	// quickGELU4: x[i] = float32(f / (1 + exp(-1.702·f))), f = float64(x[i]).
+	p := "quickGELU4"
+	a.raw("// func quickGELU4(x *float32, n int)\n")
+	a.text(p, "$0-16")
+	a.i("MOVD x+0(FP), R0")
+	a.i("MOVD n+8(FP), R1")
+	a.i("LSR $2, R1, R1")
+	a.i("CBZ R1, %s_done", p)
+	a.loadExpConsts()
+	a.i("MOVD R0, R2") // read pointer; R0 writes
+	a.label(p + "_loop")
+	a.i("VLD1.P 16(R2), [V0.S4]")
+	a.fcvtlD(1, 0)
+	a.fcvtl2D(2, 0)
+	a.fmulD(3, 1, cQuick)
+	a.fmulD(4, 2, cQuick)
+	a.expD(3, [5]int{5, 6, 7, 8, 9})
+	a.expD(4, [5]int{10, 11, 12, 13, 14})
+	a.faddD(3, 3, cPoly) // d = 1 + e
+	a.faddD(4, 4, cPoly)
+	a.recipD(3, 5, 6) // 1/d
+	a.recipD(4, 7, 8)
+	a.fmulD(1, 1, 3) // f · 1/d
+	a.fmulD(2, 2, 4)
+	a.fcvtnD(0, 1)
+	a.fcvtn2D(0, 2)
+	a.i("VST1.P [V0.S4], 16(R0)")
+	a.i("SUBS $1, R1, R1")
+	a.i("BNE %s_loop", p)
+	a.label(p + "_done")
+	a.i("RET")
+	a.raw("\n")
+
+	// maxF32: the NaN-propagating maximum of n ≥ 4 floats.
+	p = "maxF32"
+	a.raw("// func maxF32(x *float32, n int) float32\n")
+	a.text(p, "$0-20")
+	a.i("MOVD x+0(FP), R0")
+	a.i("MOVD n+8(FP), R1")
+	a.i("LSR $2, R1, R1")
+	a.i("VLD1.P 16(R0), [V0.S4]")
+	a.i("SUBS $1, R1, R1")
+	a.i("BEQ %s_reduce", p)
+	a.label(p + "_loop")
+	a.i("VLD1.P 16(R0), [V1.S4]")
+	a.fmax(0, 0, 1)
+	a.i("SUBS $1, R1, R1")
+	a.i("BNE %s_loop", p)
+	a.label(p + "_reduce")
+	a.fmaxv(0, 0)
+	a.i("FMOVS F0, ret+16(FP)")
+	a.i("RET")
+	a.raw("\n")
+
+	// expSubF32: x[i] = float32(e), e = exp(float64(x[i] - mx)); returns Σe.
+	p = "expSubF32"
+	a.raw("// func expSubF32(x *float32, n int, mx float32) float64\n")
+	a.text(p, "$0-32")
+	a.i("MOVD x+0(FP), R0")
+	a.i("MOVD n+8(FP), R1")
+	a.i("FMOVS mx+16(FP), F15")
+	a.i("VDUP V15.S[0], V15.S4")
+	a.zero(13, 14)
+	a.i("LSR $2, R1, R1")
+	a.i("CBZ R1, %s_reduce", p)
+	a.loadExpConsts()
+	a.i("MOVD R0, R2") // read pointer; R0 writes
+	a.label(p + "_loop")
+	a.i("VLD1.P 16(R2), [V0.S4]")
+	a.fsub(0, 0, 15) // float32 x - mx, as generic
+	a.fcvtlD(1, 0)
+	a.fcvtl2D(2, 0)
+	a.expD(1, [5]int{5, 6, 7, 8, 9})
+	a.expD(2, [5]int{10, 11, 12, 3, 4})
+	a.faddD(13, 13, 1)
+	a.faddD(14, 14, 2)
+	a.fcvtnD(0, 1)
+	a.fcvtn2D(0, 2)
+	a.i("VST1.P [V0.S4], 16(R0)")
+	a.i("SUBS $1, R1, R1")
+	a.i("BNE %s_loop", p)
+	a.label(p + "_reduce")
+	a.faddD(13, 13, 14)
+	a.faddpD(13, 13)
+	a.i("FMOVD F13, ret+24(FP)")
+	a.i("RET")
+	a.raw("\n")
+
+	// sumF64: Σ float64(x[i]).
+	p = "sumF64"
+	a.raw("// func sumF64(x *float32, n int) float64\n")
+	a.text(p, "$0-24")
+	a.i("MOVD x+0(FP), R0")
+	a.i("MOVD n+8(FP), R1")
+	a.zero(4, 5)
+	a.i("LSR $2, R1, R1")
+	a.i("CBZ R1, %s_reduce", p)
+	a.label(p + "_loop")
+	a.i("VLD1.P 16(R0), [V0.S4]")
+	a.fcvtlD(1, 0)
+	a.fcvtl2D(2, 0)
+	a.faddD(4, 4, 1)
+	a.faddD(5, 5, 2)
+	a.i("SUBS $1, R1, R1")
+	a.i("BNE %s_loop", p)
+	a.label(p + "_reduce")
+	a.faddD(4, 4, 5)
+	a.faddpD(4, 4)
+	a.i("FMOVD F4, ret+16(FP)")
+	a.i("RET")
+	a.raw("\n")
+
+	// sqDevF64: Σ (float64(x[i]) - mean)², fused like generic's ss += d·d.
+	p = "sqDevF64"
+	a.raw("// func sqDevF64(x *float32, n int, mean float64) float64\n")
+	a.text(p, "$0-32")
+	a.i("MOVD x+0(FP), R0")
+	a.i("MOVD n+8(FP), R1")
+	a.i("FMOVD mean+16(FP), F6")
+	a.i("VDUP V6.D[0], V6.D2")
+	a.zero(4, 5)
+	a.i("LSR $2, R1, R1")
+	a.i("CBZ R1, %s_reduce", p)
+	a.label(p + "_loop")
+	a.i("VLD1.P 16(R0), [V0.S4]")
+	a.fcvtlD(1, 0)
+	a.fcvtl2D(2, 0)
+	a.fsubD(1, 1, 6)
+	a.fsubD(2, 2, 6)
+	a.i("VFMLA V1.D2, V1.D2, V4.D2")
+	a.i("VFMLA V2.D2, V2.D2, V5.D2")
+	a.i("SUBS $1, R1, R1")
+	a.i("BNE %s_loop", p)
+	a.label(p + "_reduce")
+	a.faddD(4, 4, 5)
+	a.faddpD(4, 4)
+	a.i("FMOVD F4, ret+24(FP)")
+	a.i("RET")
+	a.raw("\n")
+
+	// lnApply: dst[i] = float32((float64(x[i]) - mean)·inv)·gamma[i] + beta[i]
+	// (the last two fused, as Go fuses generic's expression on arm64).
+	// dst may alias x: each chunk is read before it is written.
+	p = "lnApply"
+	a.raw("// func lnApply(dst, x, gamma, beta *float32, n int, mean, inv float64)\n")
+	a.text(p, "$0-56")
+	a.i("MOVD dst+0(FP), R0")
+	a.i("MOVD x+8(FP), R1")
+	a.i("MOVD gamma+16(FP), R2")
+	a.i("MOVD beta+24(FP), R3")
+	a.i("MOVD n+32(FP), R4")
+	a.i("FMOVD mean+40(FP), F6")
+	a.i("FMOVD inv+48(FP), F7")
+	a.i("VDUP V6.D[0], V6.D2")
+	a.i("VDUP V7.D[0], V7.D2")
+	a.i("LSR $2, R4, R4")
+	a.i("CBZ R4, %s_done", p)
+	a.label(p + "_loop")
+	a.i("VLD1.P 16(R1), [V0.S4]")
+	a.i("VLD1.P 16(R2), [V8.S4]")
+	a.i("VLD1.P 16(R3), [V9.S4]")
+	a.fcvtlD(1, 0)
+	a.fcvtl2D(2, 0)
+	a.fsubD(1, 1, 6)
+	a.fsubD(2, 2, 6)
+	a.fmulD(1, 1, 7)
+	a.fmulD(2, 2, 7)
+	a.fcvtnD(3, 1)
+	a.fcvtn2D(3, 2)
+	a.i("VFMLA V8.S4, V3.S4, V9.S4") // beta + t·gamma
+	a.i("VST1.P [V9.S4], 16(R0)")
+	a.i("SUBS $1, R4, R4")
+	a.i("BNE %s_loop", p)
+	a.label(p + "_done")
+	a.i("RET")
 }
