@@ -65,7 +65,7 @@ build() { # goarch [goarm]; a failed build fails the run but not the others
 }
 
 run() { # arch qemu cpu expected-kernel
-	local arch=$1 qemu=$2 cpu=$3 expect=$4 failed=0 line ip dir bin
+	local arch=$1 qemu=$2 cpu=$3 expect=$4 failed=0 line ip dir bin start
 	echo "== GOARCH=$arch on QEMU_CPU=$cpu, expecting kernel $expect"
 	bin=$(binary "$arch" github.com/clipinfer/clipinfer/kernels/arm64)
 	if [ -f "$bin" ]; then
@@ -77,11 +77,12 @@ run() { # arch qemu cpu expected-kernel
 		dir=${line#* }
 		bin=$(binary "$arch" "$ip")
 		[ -f "$bin" ] || continue
+		start=$SECONDS
 		if (cd "$dir" && EXPECT_KERNEL=$expect QEMU_CPU=$cpu \
 			"$qemu" "$bin" -test.short -test.count=1 -test.timeout=15m >"$work/log" 2>&1); then
-			echo "ok    $ip"
+			echo "ok    $ip ($((SECONDS - start))s)"
 		else
-			echo "FAIL  $ip"
+			echo "FAIL  $ip ($((SECONDS - start))s)"
 			sed 's/^/      /' "$work/log"
 			failed=1
 		fi
