@@ -296,7 +296,7 @@ Register plan
 	V28, V29        xs[r][b] in lane r, ws[c][b] in lane c (bias at the end)
 	V28-V31         int16 products (NEON), V30 the scales s (epilogue)
 
-Algorithm, per tile and per block of t.block bytes:
+Algorithm, per tile and per block (16·t.chunks + t.rem bytes of k):
  1. Zero V0-V15. For each 16-byte chunk load 4 x and 4 w vectors and
     accumulate the 16 row×column products:
       SDOT:  sdot V(4r+c).4s, V(16+r).16b, V(20+c).16b   (16 MACs each)
@@ -311,8 +311,8 @@ Algorithm, per tile and per block of t.block bytes:
     and never a byte past the block), multiplied the same way.
  3. Three ADDPs per row fold V(4r)..V(4r+3) into V(4r) = the four column
     sums of row r.
- 4. The float epilogue is generic's, operation for operation, so per-row
-    scales (one block) give bit-identical results:
+ 4. The float epilogue is generic's, operation for operation, so results
+    are bit-identical to generic's, per-row and blocked scales alike:
       s   = ws · xs[r]          fmul (by element)  = xs[r]·ws, exact either way
       t   = float32(isum) · s   scvtf, fmul (no fused multiply-add)
       acc = acc + t             fadd, acc starting at +0 like generic's

@@ -8,9 +8,9 @@ import (
 
 // NEON implements kernels.Kernels with ARMv8.0 Advanced SIMD, which every
 // arm64 CPU has. The int8 matrix product widens with SMULL/SMLAL2 into
-// int16 and SADALP into int32; the float matrix products use FMLA.
-// Methods it does not override (LayerNorm, Softmax, GELU, QuickGELU) are
-// generic's.
+// int16 and SADALP into int32; the float matrix products use FMLA;
+// LayerNorm, Softmax and QuickGELU compute in float64 lanes as generic
+// computes in float64. GELU is generic's.
 //
 // QMatMul assumes int8 values in [-127, 127], the range Quantize and the
 // symmetric weight quantiser produce: two products of -128·-128 would
