@@ -32,6 +32,13 @@ type SearchOptions struct {
 	Threads int
 }
 
+// minRows is the number of query rows handed to the kernels: the assembly
+// kernels tile several rows at a time and leave smaller products to the
+// generic code (QMatMul on AVX2 needs 2 rows, MatMulF16 3), so a single
+// query is repeated. Memory traffic, not arithmetic, bounds the scan, so
+// the repeated rows cost little.
+var minRows = map[DType]int{Int8: 2, Float16: 3}
+
 // chunkRows is how many index vectors one kernel call scores: 2048 int8
 // rows of 512 values are 1 MiB, which stays in L2 while every query of a
 // batch passes over it.
@@ -147,7 +154,7 @@ type scan struct {
 	x    *Index
 	ks   kernels.Kernels
 	nq   int // queries
-	rows int // query rows given to the kernel: ≥ 2, so QMatMul takes its 2-row tiles
+	rows int // query rows given to the kernel (see minRows)
 	keep int
 	qi   []int8    // rows×Dim quantised queries (int8 indexes)
 	qs   []float32 // rows scales
@@ -156,7 +163,7 @@ type scan struct {
 
 func (s *scan) prepare(queries [][]float32) {
 	d := s.x.model.Dim
-	s.rows = max(2, s.nq) // a single query is given twice: the kernels tile 2 rows at a time
+	s.rows = max(minRows[s.x.dtype], s.nq)
 	switch s.x.dtype {
 	case Int8:
 		s.qi, s.qs = make([]int8, s.rows*d), make([]float32, s.rows)
