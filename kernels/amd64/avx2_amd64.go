@@ -31,6 +31,13 @@ func (a AVX2) QMatMul(dst []float32, ldd int, x []int8, xs []float32, w []int8, 
 	_, _ = x[m*k-1], w[n*k-1]
 	_, _ = xs[m*nb-1], ws[n*nb-1]
 	_ = dst[(m-1)*ldd+n-1]
+	if nb == 1 && k%16 == 0 && n >= 12 && m >= qmm12MinRows {
+		if bias != nil {
+			_ = bias[n-1]
+		}
+		qmm12(dst, ldd, x, xs, w, ws, bias, m, n, k)
+		return
+	}
 	bp := biasPtr(bias, n)
 	if m == 1 {
 		// One row: run the 2-row tile with both rows reading row 0 and

@@ -19,15 +19,39 @@ func needAVX2(tb testing.TB) {
 	}
 }
 
-type qmmFunc func(dst *float32, ldd int, x *int8, ldx int, xs *float32, ldxs int, w *int8, ws *float32, bias *float32, m, n, k, block, nb int)
+type qmmFunc func(dst []float32, ldd int, x []int8, xs []float32, w []int8, ws []float32, bias []float32, m, n, k, block int)
 
-// qmmVariants lists the QMatMul assembly kernels measured and tested
-// directly. The other candidates of docs/KERNELS.md (plain and widening
-// steps) were measured at commit 4e5c2aa and removed.
+// qmm2x4Call runs the sign-trick kernel directly (what AVX2.QMatMul runs
+// for blocked scales and small shapes).
+func qmm2x4Call(dst []float32, ldd int, x []int8, xs []float32, w []int8, ws []float32, bias []float32, m, n, k, block int) {
+	nb := k / block
+	var bp *float32
+	if bias != nil {
+		bp = &bias[0]
+	}
+	qmm2x4(&dst[0], ldd, &x[0], k, &xs[0], nb, &w[0], &ws[0], bp, m, n, k, block, nb)
+}
+
+// qmm12Call runs the widening kernel directly (per-row scales only).
+func qmm12Call(dst []float32, ldd int, x []int8, xs []float32, w []int8, ws []float32, bias []float32, m, n, k, block int) {
+	if block != k {
+		panic("qmm12 needs block == k")
+	}
+	qmm12(dst, ldd, x, xs, w, ws, bias, m, n, k)
+}
+
+// qmmVariants lists the QMatMul kernels measured and tested directly: the
+// dispatching AVX2.QMatMul and the two assembly kernels it chooses between,
+// with the shapes each accepts.
 var qmmVariants = []struct {
 	name string
 	f    qmmFunc
-}{{"avx2", qmm2x4}}
+	ok   func(m, n, k, block int) bool
+}{
+	{"avx2", AVX2{}.QMatMul, func(m, n, k, block int) bool { return true }},
+	{"2x4", qmm2x4Call, func(m, n, k, block int) bool { return m >= 2 && n >= 4 && block >= 32 }},
+	{"1x12", qmm12Call, func(m, n, k, block int) bool { return block == k && k%16 == 0 && n >= 12 }},
+}
 
 func randQ(r *rand.Rand, m, n, k, block int) (x, w []int8, xs, ws, bias []float32) {
 	nb := k / block
@@ -48,33 +72,44 @@ func randQ(r *rand.Rand, m, n, k, block int) (x, w []int8, xs, ws, bias []float3
 	return x, w, f(m * nb), f(n * nb), f(n)
 }
 
-// TestQMMVariantsBitExact checks both 2×4 kernels directly against generic,
-// bit for bit, per-row and blocked (the shared test only asks a tolerance
-// for blocked scales; these kernels meet the generic order exactly).
+// TestQMMVariantsBitExact checks each kernel directly against generic, bit
+// for bit, per-row and blocked (the shared test only asks a tolerance for
+// blocked scales; these kernels meet the generic order exactly), on shapes
+// that exercise tile remainders, k-chunks and odd leading dimensions.
 func TestQMMVariantsBitExact(t *testing.T) {
 	needAVX2(t)
 	r := rand.New(rand.NewPCG(11, 12))
 	var g generic.Kernels
+	cases := []struct{ m, n, k, block int }{
+		{2, 4, 32, 32}, {3, 5, 33, 33}, {2, 4, 64, 32}, {5, 9, 96, 48}, {7, 13, 200, 40},
+		{50, 24, 768, 768}, {50, 24, 768, 64}, {4, 8, 3072, 3072}, {9, 6, 1000, 1000}, {2, 4, 65, 65},
+		{1, 12, 16, 16}, {1, 13, 48, 48}, {3, 12, 784, 784}, {4, 25, 1536, 1536}, {5, 30, 1552, 1552},
+		{13, 37, 2048, 2048}, {6, 12, 3072, 3072}, {2, 23, 4096, 4096}, {77, 20, 512, 512},
+	}
 	for _, v := range qmmVariants {
-		for _, c := range []struct{ m, n, k, block int }{
-			{2, 4, 32, 32}, {3, 5, 33, 33}, {2, 4, 64, 32}, {5, 9, 96, 48}, {7, 13, 200, 40},
-			{50, 24, 768, 768}, {50, 24, 768, 64}, {4, 8, 3072, 3072}, {9, 6, 1000, 1000}, {2, 4, 65, 65},
-		} {
+		for _, c := range cases {
+			if !v.ok(c.m, c.n, c.k, c.block) {
+				continue
+			}
 			x, w, xs, ws, bias := randQ(r, c.m, c.n, c.k, c.block)
 			for _, withBias := range []bool{true, false} {
 				b := bias
-				var bp *float32
-				if withBias {
-					bp = &b[0]
-				} else {
+				if !withBias {
 					b = nil
 				}
 				ldd := c.n + 3
 				want := make([]float32, c.m*ldd)
 				got := make([]float32, c.m*ldd)
+				for i := range got {
+					got[i] = -777
+				}
 				g.QMatMul(want, ldd, x, xs, w, ws, b, c.m, c.n, c.k, c.block)
-				v.f(&got[0], ldd, &x[0], c.k, &xs[0], c.k/c.block, &w[0], &ws[0], bp, c.m, c.n, c.k, c.block, c.k/c.block)
+				v.f(got, ldd, x, xs, w, ws, b, c.m, c.n, c.k, c.block)
 				for i := range want {
+					if i%ldd >= c.n {
+						require.EqualValues(t, -777, got[i], "%s %+v wrote padding at %d", v.name, c, i)
+						continue
+					}
 					require.Equal(t, math.Float32bits(want[i]), math.Float32bits(got[i]),
 						"%s %+v bias=%v at %d: %v vs generic %v", v.name, c, withBias, i, got[i], want[i])
 				}
@@ -83,8 +118,8 @@ func TestQMMVariantsBitExact(t *testing.T) {
 	}
 }
 
-// BenchmarkQMMVariants compares the two candidate step sequences on the
-// shapes of kernels.BenchmarkQMatMul (m×n×k).
+// BenchmarkQMMVariants compares the kernels on the shapes of
+// kernels.BenchmarkQMatMul (m×n×k).
 func BenchmarkQMMVariants(b *testing.B) {
 	needAVX2(b)
 	r := rand.New(rand.NewPCG(1, 2))
@@ -97,9 +132,12 @@ func BenchmarkQMMVariants(b *testing.B) {
 				blk = fmt.Sprint(block)
 			}
 			for _, v := range qmmVariants {
-				b.Run(fmt.Sprintf("step=%s/shape=%dx%dx%d/block=%s", v.name, s.m, s.n, s.k, blk), func(b *testing.B) {
+				if !v.ok(s.m, s.n, s.k, block) {
+					continue
+				}
+				b.Run(fmt.Sprintf("kernel=%s/shape=%dx%dx%d/block=%s", v.name, s.m, s.n, s.k, blk), func(b *testing.B) {
 					for b.Loop() {
-						v.f(&dst[0], s.n, &x[0], s.k, &xs[0], s.k/block, &w[0], &ws[0], &bias[0], s.m, s.n, s.k, block, s.k/block)
+						v.f(dst, s.n, x, xs, w, ws, bias, s.m, s.n, s.k, block)
 					}
 					b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOP/s")
 				})
