@@ -42,11 +42,17 @@ func classify(err error) (int, string) {
 		return http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", mb.Limit)
 	case errors.Is(err, errBusy), errors.Is(err, errTimeout):
 		return http.StatusServiceUnavailable, err.Error()
+	case errors.Is(err, errGone):
+		return statusClientClosed, err.Error()
 	case errors.As(err, &he):
 		return he.code, he.err.Error()
 	}
 	return http.StatusInternalServerError, err.Error()
 }
+
+// statusClientClosed is recorded for requests whose client went away
+// (nginx's convention; the client never sees it).
+const statusClientClosed = 499
 
 // errorBody is every error response.
 type errorBody struct {

@@ -219,17 +219,28 @@ func (w *statusWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
-// errBusy and errTimeout are answered with 503.
+// errBusy and errTimeout are answered with 503; errGone is recorded as
+// 499 (the client closed the connection; nobody reads the answer).
 var (
 	errBusy    = errors.New("server busy: too many requests in progress, retry later")
 	errTimeout = errors.New("request took too long")
+	errGone    = errors.New("client closed the request")
 )
+
+// ctxErr tells a deadline from a client that went away.
+func ctxErr(ctx context.Context) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return errTimeout
+	}
+	return errGone
+}
 
 // compute runs f while holding one of the MaxConcurrent slots. It returns
 // errBusy at once when MaxQueue requests already wait, or when no slot frees
-// within QueueTimeout; and errTimeout when the request's deadline passes
-// first (f then finishes in the background and frees its slot, so the
-// number of computations never exceeds the bound).
+// within QueueTimeout; errTimeout when the request's deadline passes first,
+// and errGone when the client leaves. (A started f then finishes in the
+// background and frees its slot, so the number of computations never
+// exceeds the bound.)
 func (s *Server) compute(ctx context.Context, f func() error) error {
 	select {
 	case s.slots <- struct{}{}:
@@ -251,7 +262,7 @@ func (s *Server) compute(ctx context.Context, f func() error) error {
 		case <-ctx.Done():
 			s.waiting.Add(-1)
 			t.Stop()
-			return errTimeout
+			return ctxErr(ctx)
 		}
 	}
 	done := make(chan error, 1)
@@ -263,7 +274,7 @@ func (s *Server) compute(ctx context.Context, f func() error) error {
 	case err := <-done:
 		return err
 	case <-ctx.Done():
-		return errTimeout
+		return ctxErr(ctx)
 	}
 }
 

@@ -51,6 +51,9 @@ func runClassify(e *env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if err := checkFlagOrder(fs); err != nil {
+		return err
+	}
 	if mf.path == "" || fs.NArg() == 0 || (*labelsF == "") == (*labelsFile == "") {
 		fs.Usage()
 		return errUsage

@@ -59,6 +59,9 @@ func runEval(e *env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if err := checkFlagOrder(fs); err != nil {
+		return err
+	}
 	if fs.NArg() != 1 || mf.path == "" {
 		fs.Usage()
 		return errUsage

@@ -105,3 +105,18 @@ func FuzzParseTSV(f *testing.F) {
 		}
 	})
 }
+
+func TestFlagsAfterArguments(t *testing.T) {
+	for _, args := range [][]string{
+		{"search", "-m", "x.clip", "-index", "x.idx", "a query", "-k", "3"},
+		{"index", "-m", "x.clip", "-o", "x.idx", "photos", "-dtype=f16"},
+		{"classify", "-m", "x.clip", "-labels", "a,b", "img.png", "--k", "2"},
+		{"eval", "-m", "x.clip", "pairs.tsv", "-temperature", "0.1"},
+		{"gap", "-m", "x.clip", "pairs.tsv", "-vector"},
+		{"probe", "-m", "x.clip", "labels.tsv", "-epochs", "3"},
+	} {
+		code, _, errOut := rtRun(args...)
+		assert.Equal(t, 1, code, args)
+		assert.Contains(t, errOut, "comes after the arguments", args)
+	}
+}

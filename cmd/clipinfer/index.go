@@ -56,6 +56,9 @@ func runIndex(e *env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if err := checkFlagOrder(fs); err != nil {
+		return err
+	}
 	if fs.NArg() == 0 || mf.path == "" || *out == "" {
 		fs.Usage()
 		return errUsage

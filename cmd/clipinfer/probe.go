@@ -122,6 +122,9 @@ func runProbe(e *env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if err := checkFlagOrder(fs); err != nil {
+		return err
+	}
 	if fs.NArg() != 1 || mf.path == "" {
 		fs.Usage()
 		return errUsage

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -38,6 +40,9 @@ func runSearch(e *env, args []string) error {
 	table := fs.Bool("table", false, "print a readable table instead of JSON lines")
 	timing := fs.Bool("time", false, "report embedding and scan times on stderr")
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := checkFlagOrder(fs); err != nil {
 		return err
 	}
 	if mf.path == "" || *idxPath == "" || (fs.NArg() == 0 && len(images) == 0) {
@@ -111,6 +116,18 @@ func runSearch(e *env, args []string) error {
 			if err := printJSON(e.stdout, searchHit{Query: labels[q], Type: types[q], Rank: i + 1, Score: h.Score, Path: h.Path}); err != nil {
 				return err
 			}
+		}
+	}
+	return nil
+}
+
+// checkFlagOrder reports a flag given after the positional arguments,
+// where Go's flag package would silently take it for an argument.
+func checkFlagOrder(fs *flag.FlagSet) error {
+	for _, a := range fs.Args() {
+		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if strings.HasPrefix(a, "-") && fs.Lookup(name) != nil {
+			return fmt.Errorf("flag %s comes after the arguments: put every flag before them", a)
 		}
 	}
 	return nil
