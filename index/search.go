@@ -32,12 +32,12 @@ type SearchOptions struct {
 	Threads int
 }
 
-// minRows is the number of query rows handed to the kernels: the assembly
-// kernels tile several rows at a time and leave smaller products to the
-// generic code (QMatMul on AVX2 needs 2 rows, MatMulF16 3), so a single
-// query is repeated. Memory traffic, not arithmetic, bounds the scan, so
-// the repeated rows cost little.
-var minRows = map[DType]int{Int8: 2, Float16: 3}
+// minRows is the least number of query rows handed to the kernels: the
+// AVX2 MatMulF16 tiles 3 rows at a time and leaves smaller products to the
+// generic code, so a single query is repeated (memory traffic, not
+// arithmetic, bounds the scan, so the repeated rows cost little). QMatMul
+// takes one row as it is.
+var minRows = map[DType]int{Int8: 1, Float16: 3}
 
 // chunkRows is how many index vectors one kernel call scores: 2048 int8
 // rows of 512 values are 1 MiB, which stays in L2 while every query of a
