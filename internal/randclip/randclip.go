@@ -33,16 +33,17 @@ var ViTB32 = Spec{ImageSize: 224, Patch: 32, VisionWidth: 768, VisionLayers: 12,
 var Tiny = Spec{ImageSize: 32, Patch: 8, VisionWidth: 128, VisionLayers: 2,
 	Context: 77, Vocab: 49408, TextWidth: 64, TextLayers: 2, Embed: 32}
 
-type tensor struct {
-	shape []int
-	data  []float32
+// Tensor is one state-dict entry.
+type Tensor struct {
+	Shape []int
+	Data  []float32
 }
 
 // Generate returns the state dict of a random model: every weight normal
 // with fan-in scaling, LayerNorm gains around 1 and biases around 0.
-func Generate(s Spec, seed uint64) map[string]tensor {
+func Generate(s Spec, seed uint64) map[string]Tensor {
 	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
-	sd := map[string]tensor{}
+	sd := map[string]Tensor{}
 	normal := func(name string, std float64, shape ...int) {
 		n := 1
 		for _, d := range shape {
@@ -52,14 +53,14 @@ func Generate(s Spec, seed uint64) map[string]tensor {
 		for i := range v {
 			v[i] = float32(r.NormFloat64() * std)
 		}
-		sd[name] = tensor{shape, v}
+		sd[name] = Tensor{shape, v}
 	}
 	gain := func(name string, n int) {
 		v := make([]float32, n)
 		for i := range v {
 			v[i] = float32(1 + 0.1*r.NormFloat64())
 		}
-		sd[name] = tensor{[]int{n}, v}
+		sd[name] = Tensor{[]int{n}, v}
 	}
 	blocks := func(prefix string, w, layers int) {
 		for i := 0; i < layers; i++ {
@@ -95,7 +96,7 @@ func Generate(s Spec, seed uint64) map[string]tensor {
 	gain("ln_final.weight", tw)
 	normal("ln_final.bias", 0.05, tw)
 	normal("text_projection", 1/math.Sqrt(float64(tw)), tw, s.Embed)
-	sd["logit_scale"] = tensor{[]int{}, []float32{float32(math.Log(1 / 0.07))}}
+	sd["logit_scale"] = Tensor{[]int{}, []float32{float32(math.Log(1 / 0.07))}}
 	return sd
 }
 
@@ -115,8 +116,8 @@ func WriteSafetensors(path string, s Spec, seed uint64) error {
 	header := map[string]any{"__metadata__": map[string]string{"format": "pt", "generator": "clipinfer randclip"}}
 	off := 0
 	for _, n := range names {
-		size := 4 * len(sd[n].data)
-		header[n] = entry{"F32", sd[n].shape, [2]int{off, off + size}}
+		size := 4 * len(sd[n].Data)
+		header[n] = entry{"F32", sd[n].Shape, [2]int{off, off + size}}
 		off += size
 	}
 	h, err := json.Marshal(header)
@@ -134,7 +135,7 @@ func WriteSafetensors(path string, s Spec, seed uint64) error {
 	buf := binary.LittleEndian.AppendUint64(nil, uint64(len(h)))
 	buf = append(buf, h...)
 	for _, n := range names {
-		for _, v := range sd[n].data {
+		for _, v := range sd[n].Data {
 			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
 		}
 		if len(buf) > 1<<24 {
