@@ -134,11 +134,15 @@ func runIndex(e *env, args []string) error {
 	st, err := index.Update(ctx, x, fs.Args(), opt)
 	bar.finish()
 	interrupted := errors.Is(err, context.Canceled)
-	if err != nil && !interrupted {
-		return err
+	// Whatever happened, every entry in x is complete: keep the work done
+	// (unless Update failed before changing anything).
+	if err == nil || st.Found > 0 || st.Removed > 0 {
+		if serr := x.Save(*out); serr != nil {
+			return errors.Join(err, serr)
+		}
 	}
-	if err := x.Save(*out); err != nil {
-		return err
+	if err != nil && !interrupted {
+		return fmt.Errorf("%w (%s keeps the %d embeddings made before)", err, *out, x.Len())
 	}
 	secs := time.Since(start).Seconds()
 	sum := indexSummary{Index: *out, Stats: st, Seconds: secs, Interrupted: interrupted}
@@ -149,6 +153,9 @@ func runIndex(e *env, args []string) error {
 		return err
 	}
 	if interrupted {
+		if st.Found == 0 {
+			return fmt.Errorf("interrupted while listing files: %s is unchanged", *out)
+		}
 		return fmt.Errorf("interrupted: %s keeps %d embeddings; run the same command again to embed the %d files left", *out, x.Len(), st.Pending)
 	}
 	return nil

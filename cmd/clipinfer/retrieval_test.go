@@ -146,9 +146,11 @@ func TestRetrievalCommands(t *testing.T) {
 		code, _, errOut = rtRun("index", "-m", model, "-o", idx, "-dtype", "f16", imgDir)
 		assert.Equal(t, 1, code)
 		assert.Contains(t, errOut, "stores int8 vectors")
-		code, _, errOut = rtRun("index", "-m", model, "-o", idx, filepath.Join(dir, "missing"))
+		fresh := filepath.Join(dir, "fresh.idx")
+		code, _, errOut = rtRun("index", "-m", model, "-o", fresh, filepath.Join(dir, "missing"))
 		assert.Equal(t, 1, code)
 		assert.Equal(t, 1, strings.Count(errOut, "\n"), "one-line error")
+		assert.NoFileExists(t, fresh, "a failed run creates no index")
 	})
 
 	t.Run("search", func(t *testing.T) {
