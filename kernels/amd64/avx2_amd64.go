@@ -16,26 +16,42 @@ type AVX2 struct {
 // Name returns "avx2".
 func (AVX2) Name() string { return "avx2" }
 
-// QMatMul implements kernels.Kernels.QMatMul with 2×4 register tiles; the
-// result is bit-identical to generic for every block size. x and w must hold
-// values in [-127, 127] (what Quantize produces): -128 is outside the range
-// the VPSIGNB/VPMADDUBSW step handles. Shapes below the vector width (k or
-// block < 32, n < 4) and blocks that do not divide k run the generic code.
+// QMatMul implements kernels.Kernels.QMatMul; the result is bit-identical
+// to generic for every block size. x and w must hold values in [-127, 127]
+// (what Quantize produces): -128 is outside the range of the sign-trick
+// kernel. Three assembly kernels share the work (docs/KERNELS.md has the
+// measurements behind the choice):
+//
+//   - per-row scales (block == k), k a multiple of 16, n ≥ 12: the int16
+//     widening kernels — qmmXS (activation panel, weights streamed) when
+//     k ≤ 1024 or m ≤ 3, else qmm12 (weight panel, activations streamed);
+//     m == 2 runs qmm2x4, which is faster there;
+//   - everything else with k, block ≥ 32, n ≥ 4 and block dividing k: the
+//     2×4 sign-trick kernel qmm2x4;
+//   - smaller shapes: generic.
 func (a AVX2) QMatMul(dst []float32, ldd int, x []int8, xs []float32, w []int8, ws []float32, bias []float32, m, n, k, block int) {
-	if m <= 0 || n < 4 || k < 32 || block < 32 || k%block != 0 || ldd < n {
+	if m <= 0 || n <= 0 || k <= 0 || block <= 0 || k%block != 0 || ldd < n {
 		a.Kernels.QMatMul(dst, ldd, x, xs, w, ws, bias, m, n, k, block)
 		return
 	}
 	nb := k / block
-	// Bounds checks: the assembly reads exactly these ranges.
+	// Bounds checks: the assembly reads and writes exactly these ranges.
 	_, _ = x[m*k-1], w[n*k-1]
 	_, _ = xs[m*nb-1], ws[n*nb-1]
 	_ = dst[(m-1)*ldd+n-1]
-	if nb == 1 && k%16 == 0 && n >= 12 && m >= qmm12MinRows {
-		if bias != nil {
-			_ = bias[n-1]
+	if bias != nil {
+		_ = bias[n-1]
+	}
+	if nb == 1 && k%16 == 0 && n >= 12 && m != 2 {
+		if k <= 1024 || m <= 3 {
+			qmmXS(dst, ldd, x, xs, w, ws, bias, m, n, k)
+		} else {
+			qmm12(dst, ldd, x, xs, w, ws, bias, m, n, k)
 		}
-		qmm12(dst, ldd, x, xs, w, ws, bias, m, n, k)
+		return
+	}
+	if n < 4 || k < 32 || block < 32 {
+		a.Kernels.QMatMul(dst, ldd, x, xs, w, ws, bias, m, n, k, block)
 		return
 	}
 	bp := biasPtr(bias, n)

@@ -40,6 +40,14 @@ func qmm12Call(dst []float32, ldd int, x []int8, xs []float32, w []int8, ws []fl
 	qmm12(dst, ldd, x, xs, w, ws, bias, m, n, k)
 }
 
+// qmmXSCall runs the activation-stationary kernel directly (per-row scales only).
+func qmmXSCall(dst []float32, ldd int, x []int8, xs []float32, w []int8, ws []float32, bias []float32, m, n, k, block int) {
+	if block != k {
+		panic("qmmXS needs block == k")
+	}
+	qmmXS(dst, ldd, x, xs, w, ws, bias, m, n, k)
+}
+
 // qmmVariants lists the QMatMul kernels measured and tested directly: the
 // dispatching AVX2.QMatMul and the two assembly kernels it chooses between,
 // with the shapes each accepts.
@@ -51,6 +59,7 @@ var qmmVariants = []struct {
 	{"avx2", AVX2{}.QMatMul, func(m, n, k, block int) bool { return true }},
 	{"2x4", qmm2x4Call, func(m, n, k, block int) bool { return m >= 2 && n >= 4 && block >= 32 }},
 	{"1x12", qmm12Call, func(m, n, k, block int) bool { return block == k && k%16 == 0 && n >= 12 }},
+	{"xs", qmmXSCall, func(m, n, k, block int) bool { return block == k && k%16 == 0 && n >= 12 }},
 }
 
 func randQ(r *rand.Rand, m, n, k, block int) (x, w []int8, xs, ws, bias []float32) {
@@ -85,6 +94,7 @@ func TestQMMVariantsBitExact(t *testing.T) {
 		{50, 24, 768, 768}, {50, 24, 768, 64}, {4, 8, 3072, 3072}, {9, 6, 1000, 1000}, {2, 4, 65, 65},
 		{1, 12, 16, 16}, {1, 13, 48, 48}, {3, 12, 784, 784}, {4, 25, 1536, 1536}, {5, 30, 1552, 1552},
 		{13, 37, 2048, 2048}, {6, 12, 3072, 3072}, {2, 23, 4096, 4096}, {77, 20, 512, 512},
+		{14, 12, 32, 32}, {26, 13, 48, 48}, {27, 24, 64, 64}, {40, 15, 80, 80}, {11, 14, 112, 112},
 	}
 	for _, v := range qmmVariants {
 		for _, c := range cases {
@@ -112,6 +122,44 @@ func TestQMMVariantsBitExact(t *testing.T) {
 					}
 					require.Equal(t, math.Float32bits(want[i]), math.Float32bits(got[i]),
 						"%s %+v bias=%v at %d: %v vs generic %v", v.name, c, withBias, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
+
+// TestWideningKernelsShapes runs the two widening kernels over every panel
+// height and split (m = 1..30, also with k large enough to lower the panel
+// height), n with and without a 12-column remainder, k with an odd number of
+// 16-value steps and k cut into chunks, against generic bit for bit.
+func TestWideningKernelsShapes(t *testing.T) {
+	needAVX2(t)
+	r := rand.New(rand.NewPCG(13, 14))
+	var g generic.Kernels
+	for _, v := range qmmVariants[2:] {
+		for _, k := range []int{16, 48, 784, 1040, 1568} {
+			for m := 1; m <= 30; m++ {
+				if k > 784 && m%7 != 1 && m > 3 {
+					continue
+				}
+				for _, n := range []int{12, 25} {
+					x, w, xs, ws, bias := randQ(r, m, n, k, k)
+					if m%2 == 0 {
+						bias = nil
+					}
+					// A zero row with a negative scale: t = 0·s = -0, which
+					// generic's acc := 0 turns into +0.
+					clear(x[:k])
+					xs[0] = -1
+					want := make([]float32, m*n)
+					got := make([]float32, m*n)
+					g.QMatMul(want, n, x, xs, w, ws, bias, m, n, k, k)
+					v.f(got, n, x, xs, w, ws, bias, m, n, k, k)
+					for i := range want {
+						if math.Float32bits(want[i]) != math.Float32bits(got[i]) {
+							t.Fatalf("%s m=%d n=%d k=%d at %d: %v, generic %v", v.name, m, n, k, i, got[i], want[i])
+						}
+					}
 				}
 			}
 		}

@@ -1,20 +1,23 @@
 // Int8 matrix product with one scale per row (QMatMul, block == k), AVX2,
-// by widening to int16: 1 activation row × 12 weight columns per tile.
+// by widening to int16, "weight-stationary": 1 activation row × 12 weight
+// columns per tile. AVX2.QMatMul runs it for large k (k > 1024, m ≥ 4),
+// where the activation panel of qmmxs_amd64.s would not fit in L1.
 //
-// Why widening. Without VNNI an int8 dot product costs two multiply-pipe
-// instructions per 32 products either way: VPMADDUBSW + VPMADDWD(ones) in
-// the sign trick, or two VPMADDWD on int16 operands here. What differs is
-// the rest: the sign trick needs a VPSIGNB per (row, column) pair; widening
-// needs one VPMOVSXBW per weight vector, which this kernel does once per
-// call (widen12, into a scratch panel) instead of once per row, so the
-// inner loop is exactly VPMADDWD + VPADDD per 16 products, plus one
-// VPMOVSXBW of the activations per 12 VPMADDWD. docs/KERNELS.md has the
-// measurements.
+// Why widening (both widening kernels). Without VNNI an int8 dot product
+// costs two multiply-pipe instructions per 32 products either way:
+// VPMADDUBSW + VPMADDWD(ones) in the sign trick, or two VPMADDWD on int16
+// operands. What differs is the rest: the sign trick needs a VPSIGNB per
+// (row, column) pair, widening needs one VPMOVSXBW per vector, which these
+// kernels do once per panel instead of once per use, so the inner loop is
+// exactly VPMADDWD + VPADDD per 16 products plus one VPMOVSXBW per 12
+// VPMADDWD. docs/KERNELS.md has the measurements.
 //
-// widen12 writes the panel of 12 weight columns for kc values of k (kc a
+// The panel holds 12 weight columns for kc values of k (a chunk, kc a
 // multiple of 16): for each 16-value step s and column c, the 16 int16
-// values w[c][16s..16s+15] at wp + 384s + 32c. One step of the inner loop
-// thus reads 384 contiguous bytes.
+// values w[c][16s..16s+15] at wp + 384s + 32c, so one step reads 384
+// contiguous bytes. The first row of each call builds it (flag qmmWiden,
+// WSTEP: VPMOVSXBW from w, store, multiply) while computing; the other rows
+// read it (STEP).
 //
 // qmm1x12 runs, for each of the m rows i:
 //	Y12     = int16(x[i][16s..16s+15])             VPMOVSXBW, once per step
@@ -24,84 +27,38 @@
 // int32 sum wraps too (k ≥ 133 143). Integer addition is exact in any
 // order, so the lane layout does not matter for the result.
 //
-// flags bit 0 (first chunk): the accumulators start at zero, else they are
-// loaded from part[i] (12×8 int32). flags bit 1 (last chunk): the epilogue
-// below runs, else the accumulators are stored to part[i]. The Go wrapper
-// cuts k into chunks so that the panel stays in L1.
+// The accumulators start at zero (flag qmmFirst) or are loaded from
+// part[i] (12×8 int32 per row), and are stored back to part[i] after the
+// chunk. With flag qmmLast (the chunk that ends k) an epilogue pass over
+// all m rows follows — one pass after the rows rather than one epilogue per
+// row keeps independent work in flight. Per row it is the generic kernel's
+// epilogue, operation for operation: the 12 accumulators are summed to 12
+// int32 (unpack + add, exact), then per column s = xs[i]·ws[c] (VMULPS),
+// t = float32(sum)·s (VCVTDQ2PS, VMULPS), acc = +0 + t (VADDPS; turns -0
+// into +0 like generic's acc := 0), acc += bias[c] if bias != nil, and the
+// 12 floats are stored to dst[i][0..11]. No FMA: bit-identical to
+// kernels/generic.
 //
-// Epilogue, the generic kernel's operations: the 12 accumulators are summed
-// to 12 int32 (unpack + add, exact), then, per column,
-// s = xs[i]·ws[c] (VMULPS), t = float32(sum)·s (VCVTDQ2PS, VMULPS),
-// acc = +0 + t (VADDPS; turns -0 into +0 like generic's acc := 0),
-// acc += bias[c] if bias != nil, and the 12 floats are stored to
-// dst[i][0..11]. No FMA: bit-identical to kernels/generic.
-//
-// Register plan (inner loop):
+// Register plan (row loop):
 //	Y0-Y11  int32 accumulators, column c in Yc
 //	Y12     the 16 activations of the step, int16
 //	Y13-Y15 VPMADDWD results (three, so each VPADDD trails its VPMADDWD)
-//	SI      x row + chunk offset; R8 panel step; CX steps left; BX step pairs
-//	DI      dst row;  R9 &xs[i];  R10 part row;  R11 rows left
-//	R12-R14 prefetch cursor (row pointer, offset, lines left)
+//	SI      x row + chunk offset;  R8 panel step;  CX step pairs left
+//	AX      x row;  DI dst row (prefetch only);  R10 part row;  R11 rows left
+//	R12-R14 prefetch cursor (row pointer, offset, lines left); in the first
+//	        row BX, R12-R14 point at weight columns 0, 3, 6, 9 and DX = ldw
+//	0(SP)   flags (qmmWiden cleared after the first row)
 //
 // While the rows run, the raw int8 weights of the next chunk (pf, 12 rows
-// ldw apart, pfkc bytes each) are prefetched, pfrow cache lines per row, so
-// that widen12 finds them in cache instead of waiting on L3 or memory.
+// ldw apart, pfkc bytes each) are prefetched, pfrow cache lines per row, and
+// the end of each row's outputs in the next panel, so that neither the next
+// first row nor the epilogue waits on L3 or memory.
 
 #include "textflag.h"
 
 #define qmmFirst 1
 #define qmmLast 2
 #define qmmWiden 4
-
-// func widen12(wp *int16, w *int8, ldw, kc int)
-// One 16-value step per iteration: the 12 columns are read at w + c·ldw
-// (c = 3q + r as (Rq)(R8*r)) and stored to 384 contiguous bytes.
-TEXT ·widen12(SB), NOSPLIT, $0-32
-	MOVQ wp+0(FP), DI
-	MOVQ w+8(FP), SI
-	MOVQ ldw+16(FP), R8
-	MOVQ kc+24(FP), CX
-	SHRQ $4, CX
-	LEAQ (R8)(R8*2), R11   // 3·ldw
-	LEAQ (SI)(R11*1), R12  // column 3
-	LEAQ (R12)(R11*1), R13 // column 6
-	LEAQ (R13)(R11*1), R14 // column 9
-
-wstep:
-	VPMOVSXBW (SI), Y0
-	VPMOVSXBW (SI)(R8*1), Y1
-	VPMOVSXBW (SI)(R8*2), Y2
-	VPMOVSXBW (R12), Y3
-	VPMOVSXBW (R12)(R8*1), Y4
-	VPMOVSXBW (R12)(R8*2), Y5
-	VPMOVSXBW (R13), Y6
-	VPMOVSXBW (R13)(R8*1), Y7
-	VPMOVSXBW (R13)(R8*2), Y8
-	VPMOVSXBW (R14), Y9
-	VPMOVSXBW (R14)(R8*1), Y10
-	VPMOVSXBW (R14)(R8*2), Y11
-	VMOVDQU   Y0, 0(DI)
-	VMOVDQU   Y1, 32(DI)
-	VMOVDQU   Y2, 64(DI)
-	VMOVDQU   Y3, 96(DI)
-	VMOVDQU   Y4, 128(DI)
-	VMOVDQU   Y5, 160(DI)
-	VMOVDQU   Y6, 192(DI)
-	VMOVDQU   Y7, 224(DI)
-	VMOVDQU   Y8, 256(DI)
-	VMOVDQU   Y9, 288(DI)
-	VMOVDQU   Y10, 320(DI)
-	VMOVDQU   Y11, 352(DI)
-	ADDQ      $16, SI
-	ADDQ      $16, R12
-	ADDQ      $16, R13
-	ADDQ      $16, R14
-	ADDQ      $384, DI
-	DECQ      CX
-	JNZ       wstep
-	VZEROUPPER
-	RET
 
 // MA multiplies the step's activations with panel column c (at byte offset
 // off from R8) into tmp; AC adds tmp to accumulator acc.
