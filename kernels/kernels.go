@@ -20,7 +20,10 @@ type Kernels interface {
 	// QMatMul is the int8 matrix product with per-block scales that every
 	// quantised linear layer runs on. x is m×k int8 (activations), w is n×k
 	// int8 (one row per output channel), nb = k/block, xs is m×nb and ws is
-	// n×nb. For every 0 ≤ i < m, 0 ≤ j < n:
+	// n×nb. Every x and w value lies in [-127, 127] (what Quantize and
+	// quant.Quantize produce; -128 is outside the contract, since the
+	// assembly kernels' int16 intermediates rely on |x·w| ≤ 127²). For
+	// every 0 ≤ i < m, 0 ≤ j < n:
 	//
 	//	acc := float32(0)
 	//	for b := 0; b < nb; b++ {
