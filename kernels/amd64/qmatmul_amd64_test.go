@@ -21,18 +21,24 @@ func needAVX2(tb testing.TB) {
 
 type qmmFunc func(dst []float32, ldd int, x []int8, xs []float32, w []int8, ws []float32, bias []float32, m, n, k, block int)
 
-// qmm2x4Call runs the sign-trick kernel directly (what AVX2.QMatMul runs
-// for blocked scales and small shapes).
+// qmm2x4Call runs the sign-trick kernel directly, as AVX2.QMatMul ran it
+// for every shape before the widening kernels (m == 1 as two copies of row
+// 0), and as it still does for blocked scales and m == 2.
 func qmm2x4Call(dst []float32, ldd int, x []int8, xs []float32, w []int8, ws []float32, bias []float32, m, n, k, block int) {
 	nb := k / block
 	var bp *float32
 	if bias != nil {
 		bp = &bias[0]
 	}
+	if m == 1 {
+		qmm2x4(&dst[0], 0, &x[0], 0, &xs[0], 0, &w[0], &ws[0], bp, 2, n, k, block, nb)
+		return
+	}
 	qmm2x4(&dst[0], ldd, &x[0], k, &xs[0], nb, &w[0], &ws[0], bp, m, n, k, block, nb)
 }
 
-// qmm12Call runs the widening kernel directly (per-row scales only).
+// qmm12Call runs the weight-stationary widening kernel directly (per-row
+// scales only).
 func qmm12Call(dst []float32, ldd int, x []int8, xs []float32, w []int8, ws []float32, bias []float32, m, n, k, block int) {
 	if block != k {
 		panic("qmm12 needs block == k")
@@ -40,7 +46,8 @@ func qmm12Call(dst []float32, ldd int, x []int8, xs []float32, w []int8, ws []fl
 	qmm12(dst, ldd, x, xs, w, ws, bias, m, n, k)
 }
 
-// qmmXSCall runs the activation-stationary kernel directly (per-row scales only).
+// qmmXSCall runs the activation-stationary widening kernel directly
+// (per-row scales only).
 func qmmXSCall(dst []float32, ldd int, x []int8, xs []float32, w []int8, ws []float32, bias []float32, m, n, k, block int) {
 	if block != k {
 		panic("qmmXS needs block == k")
@@ -49,7 +56,7 @@ func qmmXSCall(dst []float32, ldd int, x []int8, xs []float32, w []int8, ws []fl
 }
 
 // qmmVariants lists the QMatMul kernels measured and tested directly: the
-// dispatching AVX2.QMatMul and the two assembly kernels it chooses between,
+// dispatching AVX2.QMatMul and the three assembly kernels it chooses between,
 // with the shapes each accepts.
 var qmmVariants = []struct {
 	name string
@@ -57,7 +64,7 @@ var qmmVariants = []struct {
 	ok   func(m, n, k, block int) bool
 }{
 	{"avx2", AVX2{}.QMatMul, func(m, n, k, block int) bool { return true }},
-	{"2x4", qmm2x4Call, func(m, n, k, block int) bool { return m >= 2 && n >= 4 && block >= 32 }},
+	{"2x4", qmm2x4Call, func(m, n, k, block int) bool { return n >= 4 && block >= 32 }},
 	{"1x12", qmm12Call, func(m, n, k, block int) bool { return block == k && k%16 == 0 && n >= 12 }},
 	{"xs", qmmXSCall, func(m, n, k, block int) bool { return block == k && k%16 == 0 && n >= 12 }},
 }
@@ -92,7 +99,7 @@ func TestQMMVariantsBitExact(t *testing.T) {
 	cases := []struct{ m, n, k, block int }{
 		{2, 4, 32, 32}, {3, 5, 33, 33}, {2, 4, 64, 32}, {5, 9, 96, 48}, {7, 13, 200, 40},
 		{50, 24, 768, 768}, {50, 24, 768, 64}, {4, 8, 3072, 3072}, {9, 6, 1000, 1000}, {2, 4, 65, 65},
-		{1, 12, 16, 16}, {1, 13, 48, 48}, {3, 12, 784, 784}, {4, 25, 1536, 1536}, {5, 30, 1552, 1552},
+		{1, 12, 16, 16}, {1, 13, 48, 48}, {1, 5, 64, 64}, {1, 9, 96, 32}, {3, 12, 784, 784}, {4, 25, 1536, 1536}, {5, 30, 1552, 1552},
 		{13, 37, 2048, 2048}, {6, 12, 3072, 3072}, {2, 23, 4096, 4096}, {77, 20, 512, 512},
 		{14, 12, 32, 32}, {26, 13, 48, 48}, {27, 24, 64, 64}, {40, 15, 80, 80}, {11, 14, 112, 112},
 	}
