@@ -429,6 +429,8 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	switch {
+	case len(req.Texts) > 1 || (len(req.Texts) == 1 && req.Text != req.Texts[0]):
+		return badRequest("give one query: a text or an image")
 	case req.Text == "" && len(req.imageData) == 0:
 		return badRequest(`give a query: "q" (GET), "text" or "image"`)
 	case req.Text != "" && len(req.imageData) > 0, len(req.imageData) > 1:

@@ -221,6 +221,7 @@ func TestErrors(t *testing.T) {
 		{"no images", "/v1/classify", map[string]any{"labels": []string{"a", "b"}}, 400, "no \"images\""},
 		{"no query", "/v1/search", `{}`, 400, "give a query"},
 		{"two queries", "/v1/search", map[string]any{"text": "a", "image": img}, 400, "one query"},
+		{"two texts", "/v1/search", map[string]any{"texts": []string{"a", "b"}}, 400, "one query"},
 		{"k too big", "/v1/search", map[string]any{"text": "a", "k": 51}, 400, "at most 50"},
 	}
 	for _, tc := range tests {
