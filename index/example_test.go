@@ -1,6 +1,7 @@
 package index_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -57,4 +58,37 @@ func ExampleIndex_Save() {
 	// Output:
 	// 1 f16 /a.jpg [0.600 0.800]
 	// true
+}
+
+// colourEmbedder stands in for a model: it "embeds" a file by its size.
+type colourEmbedder struct{}
+
+func (colourEmbedder) Load(path string) ([]float32, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	return []float32{float32(st.Size()), 1}, nil
+}
+
+func (colourEmbedder) Embed(in [][]float32) ([][]float32, error) { return in, nil }
+
+func ExampleUpdate() {
+	dir, _ := os.MkdirTemp("", "update-example")
+	defer os.RemoveAll(dir)
+	for _, name := range []string{"a.jpg", "b.png", "notes.txt"} {
+		os.WriteFile(filepath.Join(dir, name), []byte(name), 0o644)
+	}
+	x, _ := index.New(index.ModelInfo{Fingerprint: "sha256:example", Dim: 2}, index.Int8)
+	st, err := index.Update(context.Background(), x, []string{dir}, index.UpdateOptions{Embedder: colourEmbedder{}})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("added %d, ignored %d\n", st.Added, st.Ignored)
+	// A second run finds nothing new.
+	st, _ = index.Update(context.Background(), x, []string{dir}, index.UpdateOptions{Embedder: colourEmbedder{}})
+	fmt.Printf("kept %d, added %d\n", st.Kept, st.Added)
+	// Output:
+	// added 2, ignored 1
+	// kept 2, added 0
 }
