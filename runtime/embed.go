@@ -48,8 +48,9 @@ func (m *Model) EmbedTokensInto(dst []float32, ids [][]int32) error {
 	return nil
 }
 
-// EmbedPixels returns the normalised image embeddings of preprocessed
-// images, each a 3×S×S CHW tensor as Preprocess makes it.
+// EmbedPixels returns the normalised image embeddings of image-tower
+// inputs: for a ViT, preprocessed images, each a 3×S×S CHW tensor as
+// Preprocess makes it; for SimpleCLIP, feature vectors (see ImageInput).
 func (m *Model) EmbedPixels(pix [][]float32) ([][]float32, error) {
 	flat := make([]float32, len(pix)*m.EmbedDim())
 	if err := m.EmbedPixelsInto(flat, pix); err != nil {
@@ -66,7 +67,7 @@ func (m *Model) EmbedPixelsInto(dst []float32, pix [][]float32) error {
 	}
 	if m.vision == nil {
 		if m.simple != nil {
-			return fmt.Errorf("SimpleCLIP's image tower takes feature vectors, not pixels")
+			return m.simpleImages(dst, pix)
 		}
 		return fmt.Errorf("model has no image tower")
 	}

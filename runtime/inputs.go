@@ -2,13 +2,16 @@ package runtime
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"image"
+	"os"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/clipinfer/clipinfer/format"
 	"github.com/clipinfer/clipinfer/imageproc"
+	"github.com/clipinfer/clipinfer/npy"
 	"github.com/clipinfer/clipinfer/tokenizer"
 )
 
@@ -170,18 +173,76 @@ func (m *Model) EmbedImages(imgs []image.Image) ([][]float32, error) {
 	return m.EmbedPixels(pix)
 }
 
-// EmbedImageFiles decodes, preprocesses and embeds image files. The first
-// file that cannot be read fails the call, naming the file.
-func (m *Model) EmbedImageFiles(paths []string) ([][]float32, error) {
-	pix := make([][]float32, len(paths))
-	for i, p := range paths {
-		img, err := m.DecodeImage(p)
+// ImageInput reads an image file and returns what the image tower takes:
+// the decoded and preprocessed 3×S×S pixels for a ViT, or for SimpleCLIP
+// (whose image tower reads precomputed features) the one feature vector the
+// file holds (see ReadFeatures). Errors name the file.
+func (m *Model) ImageInput(path string) ([]float32, error) {
+	if m.simple != nil {
+		f, err := ReadFeatures(path)
 		if err != nil {
 			return nil, err
 		}
-		if pix[i], err = m.Preprocess(img); err != nil {
+		if len(f) != 1 {
+			return nil, fmt.Errorf("%s: %d feature vectors, want one per image file", path, len(f))
+		}
+		return f[0], nil
+	}
+	img, err := m.DecodeImage(path)
+	if err != nil {
+		return nil, err
+	}
+	pix, err := m.Preprocess(img)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return pix, nil
+}
+
+// EmbedImageFiles reads and embeds image files (ImageInput, then
+// EmbedPixels). The first file that cannot be read fails the call.
+func (m *Model) EmbedImageFiles(paths []string) ([][]float32, error) {
+	in := make([][]float32, len(paths))
+	for i, p := range paths {
+		var err error
+		if in[i], err = m.ImageInput(p); err != nil {
 			return nil, err
 		}
 	}
-	return m.EmbedPixels(pix)
+	return m.EmbedPixels(in)
+}
+
+// ReadFeatures reads feature vectors from a .npy file ([D] or [N,D]
+// float32) or a .json file (an array of numbers, or an array of arrays).
+func ReadFeatures(path string) ([][]float32, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if strings.HasSuffix(strings.ToLower(path), ".json") {
+		var many [][]float32
+		if err := json.Unmarshal(b, &many); err == nil {
+			return many, nil
+		}
+		var one []float32
+		if err := json.Unmarshal(b, &one); err != nil {
+			return nil, fmt.Errorf("%s: want a JSON array of numbers or an array of arrays: %w", path, err)
+		}
+		return [][]float32{one}, nil
+	}
+	v, shape, err := npy.ReadFloat32(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	switch len(shape) {
+	case 1:
+		return [][]float32{v}, nil
+	case 2:
+		out := make([][]float32, shape[0])
+		for i := range out {
+			out[i] = v[i*shape[1] : (i+1)*shape[1] : (i+1)*shape[1]]
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("%s: features must be [D] or [N,D], got shape %v", path, shape)
 }

@@ -108,5 +108,5 @@ func TestSimpleCLIPBadInput(t *testing.T) {
 	_, err = m.Tokenize("a cat")
 	assert.ErrorContains(t, err, "no tokenizer")
 	_, err = m.EmbedPixels([][]float32{make([]float32, 3)})
-	assert.ErrorContains(t, err, "feature vectors")
+	assert.ErrorContains(t, err, "3 features, the model takes 64")
 }

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -159,7 +157,7 @@ func embedBatch(m *clip.Model, ins []input) ([]embedded, error) {
 		var feats [][]float32
 		var names []string
 		for _, v := range vals {
-			f, err := readFeatures(v, m.EmbedDim())
+			f, err := clip.ReadFeatures(v)
 			if err != nil {
 				return nil, err
 			}
@@ -206,39 +204,4 @@ func parseTokens(s string) ([]int32, error) {
 		ids[i] = int32(n)
 	}
 	return ids, nil
-}
-
-// readFeatures reads feature vectors from .npy ([D] or [N,D]) or .json
-// (one array or an array of arrays).
-func readFeatures(path string, _ int) ([][]float32, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	if strings.HasSuffix(strings.ToLower(path), ".json") {
-		var many [][]float32
-		if err := json.Unmarshal(b, &many); err == nil {
-			return many, nil
-		}
-		var one []float32
-		if err := json.Unmarshal(b, &one); err != nil {
-			return nil, fmt.Errorf("%s: want a JSON array of numbers or an array of arrays: %w", path, err)
-		}
-		return [][]float32{one}, nil
-	}
-	v, shape, err := npy.ReadFloat32(bytes.NewReader(b))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	switch len(shape) {
-	case 1:
-		return [][]float32{v}, nil
-	case 2:
-		out := make([][]float32, shape[0])
-		for i := range out {
-			out[i] = v[i*shape[1] : (i+1)*shape[1]]
-		}
-		return out, nil
-	}
-	return nil, fmt.Errorf("%s: features must be [D] or [N,D], got shape %v", path, shape)
 }
