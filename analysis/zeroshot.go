@@ -61,7 +61,7 @@ func Ensemble(embs [][]float32, perLabel int) ([][]float32, error) {
 			}
 			inv := 1 / math.Max(math.Sqrt(ss), normEps)
 			for j, v := range e {
-				acc[j] += float64(v) * inv
+				acc[j] += float64(float64(v) * inv) // no fused multiply-add: same sums on every architecture
 			}
 		}
 		var ss float64

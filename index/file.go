@@ -10,8 +10,9 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"unsafe"
+
+	"github.com/clipinfer/clipinfer/internal/atomicfile"
 )
 
 // File layout (all integers little-endian):
@@ -285,37 +286,12 @@ func (x *Index) WriteTo(w io.Writer) (int64, error) {
 // directory, synced, then renamed over path. A failure leaves any existing
 // file at path untouched.
 func (x *Index) Save(path string) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	err := atomicfile.Write(path, func(w io.Writer) error {
+		_, err := x.WriteTo(w)
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("index: save: %w", err)
-	}
-	ok := false
-	defer func() {
-		if !ok {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err := x.WriteTo(tmp); err != nil {
 		return fmt.Errorf("index: save %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("index: save %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("index: save %s: %w", path, err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("index: save %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("index: save %s: %w", path, err)
-	}
-	ok = true
-	if d, err := os.Open(dir); err == nil { // make the rename durable where supported
-		_ = d.Sync()
-		d.Close()
 	}
 	return nil
 }

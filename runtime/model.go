@@ -157,6 +157,11 @@ func (m *Model) HasVision() bool { return m.vision != nil || m.simple != nil }
 // HasText reports whether the model has a text tower.
 func (m *Model) HasText() bool { return m.text != nil || m.simple != nil }
 
+// Fingerprint identifies the model's architecture and weights (see
+// format.File.Fingerprint): embedding indexes and caches use it to refuse
+// vectors made by another model.
+func (m *Model) Fingerprint() (string, error) { return m.file.Fingerprint() }
+
 // Size returns the size of the weight file in bytes.
 func (m *Model) Size() int64 { return m.file.Size() }
 

@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/clipinfer/clipinfer/analysis"
-	"github.com/clipinfer/clipinfer/index"
 	clip "github.com/clipinfer/clipinfer/runtime"
 )
 
@@ -75,7 +74,7 @@ func runClassify(e *env, args []string) error {
 	defer m.Close()
 	embed := m.EmbedTexts
 	if !*noCache {
-		fp, err := index.Fingerprint(mf.path)
+		fp, err := m.Fingerprint()
 		if err != nil {
 			return err
 		}

@@ -221,10 +221,8 @@ func embedImagePaths(ctx context.Context, m *clip.Model, paths []string, p *prog
 				go func() {
 					defer wg.Done()
 					defer func() { <-sem }()
-					img, err := m.DecodeImage(paths[i])
-					if err == nil {
-						pix[i-lo], err = m.Preprocess(img)
-					}
+					var err error
+					pix[i-lo], err = m.ImageInput(paths[i])
 					errs[i] = err
 				}()
 			}

@@ -67,15 +67,15 @@ func runIndex(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fp, err := index.Fingerprint(mf.path)
-	if err != nil {
-		return err
-	}
 	m, err := mf.open()
 	if err != nil {
 		return err
 	}
 	defer m.Close()
+	fp, err := m.Fingerprint()
+	if err != nil {
+		return err
+	}
 	if !m.HasVision() {
 		return fmt.Errorf("%s has no image tower", mf.path)
 	}
@@ -178,13 +178,7 @@ func flagSet(fs *flag.FlagSet, name string) bool {
 // modelEmbedder adapts a model to index.Embedder.
 type modelEmbedder struct{ m *clip.Model }
 
-func (me modelEmbedder) Load(path string) ([]float32, error) {
-	img, err := me.m.DecodeImage(path)
-	if err != nil {
-		return nil, err
-	}
-	return me.m.Preprocess(img)
-}
+func (me modelEmbedder) Load(path string) ([]float32, error) { return me.m.ImageInput(path) }
 
 func (me modelEmbedder) Embed(pix [][]float32) ([][]float32, error) { return me.m.EmbedPixels(pix) }
 

@@ -56,18 +56,18 @@ func runSearch(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fp, err := index.Fingerprint(mf.path)
+	m, err := mf.open()
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	fp, err := m.Fingerprint()
 	if err != nil {
 		return err
 	}
 	if err := x.CheckModel(fp); err != nil {
 		return fmt.Errorf("%s: %w", *idxPath, err)
 	}
-	m, err := mf.open()
-	if err != nil {
-		return err
-	}
-	defer m.Close()
 
 	t0 := time.Now()
 	var queries [][]float32

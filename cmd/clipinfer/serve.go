@@ -43,7 +43,12 @@ func runServe(e *env, args []string) error {
 		fs.Usage()
 		return errUsage
 	}
-	fp, err := index.Fingerprint(mf.path)
+	m, err := mf.open()
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	fp, err := m.Fingerprint()
 	if err != nil {
 		return err
 	}
@@ -56,11 +61,6 @@ func runServe(e *env, args []string) error {
 			return fmt.Errorf("%s: %w", *idxPath, err)
 		}
 	}
-	m, err := mf.open()
-	if err != nil {
-		return err
-	}
-	defer m.Close()
 	level := slog.LevelInfo
 	if *verbose {
 		level = slog.LevelDebug
