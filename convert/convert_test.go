@@ -2,8 +2,8 @@ package convert
 
 import (
 	"encoding/binary"
-	"fmt"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
