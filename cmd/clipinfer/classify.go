@@ -17,7 +17,7 @@ import (
 func init() {
 	register("classify", command{
 		summary: "Zero-shot classify images: labels become prompts through templates (\"{}\" marks the label; several templates are ensembled), one JSON line per image with the top-k labels and probabilities.",
-		usage:   "-m MODEL (-labels a,b,c | -labels-file FILE) [-template T]... [-k 5] [-no-cache] IMAGE...",
+		usage:   "-m MODEL (-labels a,b,c | -labels-file FILE) [-template T]... [-k 5] [-no-cache] [-table] IMAGE...",
 		run:     runClassify,
 	})
 }
@@ -47,6 +47,7 @@ func runClassify(e *env, args []string) error {
 	fs.Var(&templates, "template", "prompt template, \"{}\" is replaced by the label (repeatable; several are ensembled; default \""+analysis.DefaultTemplate+"\")")
 	k := fs.Int("k", 5, "labels per image")
 	noCache := fs.Bool("no-cache", false, "do not read or write the label-embedding cache")
+	table := fs.Bool("table", false, "print a readable table instead of JSON lines")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -105,6 +106,13 @@ func runClassify(e *env, args []string) error {
 		clip.Softmax(probs)
 		for _, j := range analysis.TopK(probs, *k) {
 			out.Labels = append(out.Labels, labelResult{labels[j], probs[j], cos[j]})
+		}
+		if *table {
+			fmt.Fprintf(e.stdout, "%s\n", p)
+			for _, l := range out.Labels {
+				fmt.Fprintf(e.stdout, "  %6.1f%%  %-30s cos %+.3f\n", 100*l.Probability, l.Label, l.Cosine)
+			}
+			continue
 		}
 		if err := printJSON(e.stdout, out); err != nil {
 			return err

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"hash/crc32"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,7 +56,7 @@ func cli(args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errb.String()
 }
 
-const image = "../../testdata/images/gradient-64x48.png"
+const testImage = "../../testdata/images/gradient-64x48.png"
 
 func TestEveryCommandHasHelp(t *testing.T) {
 	for name := range commands {
@@ -100,7 +101,7 @@ func TestTokenize(t *testing.T) {
 
 func TestEmbedJSONLines(t *testing.T) {
 	m := testModel(t)
-	code, stdout, stderr := cli("embed", "-m", m, "-text", "a cat", "-image", image, "-text", "")
+	code, stdout, stderr := cli("embed", "-m", m, "-text", "a cat", "-image", testImage, "-text", "")
 	require.Equal(t, 0, code, stderr)
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
 	require.Len(t, lines, 3)
@@ -116,7 +117,7 @@ func TestEmbedJSONLines(t *testing.T) {
 		assert.InDelta(t, 1, n, 1e-5, "embeddings are unit vectors")
 	}
 	assert.Equal(t, []string{"text", "image", "text"}, []string{rows[0].Type, rows[1].Type, rows[2].Type}, "order of the command line")
-	assert.Equal(t, image, rows[1].Input)
+	assert.Equal(t, testImage, rows[1].Input)
 }
 
 func TestEmbedNpyWithSidecar(t *testing.T) {
@@ -137,7 +138,7 @@ func TestEmbedNpyWithSidecar(t *testing.T) {
 
 func TestPreprocess(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "p.npy")
-	code, _, stderr := cli("preprocess", "-m", testModel(t), "-o", out, image)
+	code, _, stderr := cli("preprocess", "-m", testModel(t), "-o", out, testImage)
 	require.Equal(t, 0, code, stderr)
 	f, err := os.Open(out)
 	require.NoError(t, err)
@@ -185,7 +186,7 @@ func hostileFiles(t *testing.T) map[string]string {
 		"truncated":      good[:len(good)/2],
 		"header only":    good[:64],
 		"flipped header": flip(good, 20),
-		"a png":          mustRead(t, image),
+		"a png":          mustRead(t, testImage),
 		"huge offsets":   hugeOffsets(good),
 	}
 	out := map[string]string{}
@@ -236,7 +237,7 @@ func TestHostileModelFilesGiveOneLineErrors(t *testing.T) {
 func TestHostileImagesGiveOneLineErrors(t *testing.T) {
 	m := testModel(t)
 	dir := t.TempDir()
-	png := mustRead(t, image)
+	png := mustRead(t, testImage)
 	bomb := bytes.Clone(png[:33]) // signature + IHDR claiming 100000×100000
 	binary.BigEndian.PutUint32(bomb[16:], 100000)
 	binary.BigEndian.PutUint32(bomb[20:], 100000)
@@ -255,7 +256,7 @@ func TestHostileImagesGiveOneLineErrors(t *testing.T) {
 		assert.Equal(t, 1, strings.Count(stderr, "\n"), "%s: %q", name, stderr)
 		assert.Contains(t, stderr, name, "the error names the file")
 	}
-	code, _, stderr := cli("embed", "-m", m, "-max-pixels", "100", "-image", image)
+	code, _, stderr := cli("embed", "-m", m, "-max-pixels", "100", "-image", testImage)
 	assert.Equal(t, 1, code)
 	assert.Contains(t, stderr, "pixels")
 }
@@ -271,4 +272,27 @@ func TestOutputIsAtomic(t *testing.T) {
 	assert.Equal(t, "precious\n", string(b), "a failed run leaves the old file untouched")
 	entries, _ := os.ReadDir(filepath.Dir(out))
 	assert.Len(t, entries, 1, "no temporary file left behind")
+}
+
+func TestSearchContactSheetAndClassifyTable(t *testing.T) {
+	m := testModel(t)
+	dir := t.TempDir()
+	idx := filepath.Join(dir, "t.idx")
+	code, _, stderr := cli("index", "-m", m, "-o", idx, "../../testdata/images")
+	require.Equal(t, 0, code, stderr)
+	sheet := filepath.Join(dir, "sheet.png")
+	code, _, stderr = cli("search", "-m", m, "-index", idx, "-k", "3", "-sheet", sheet, "a cat", "a diagram")
+	require.Equal(t, 0, code, stderr)
+	f, err := os.Open(sheet)
+	require.NoError(t, err)
+	defer f.Close()
+	cfg, err := png.DecodeConfig(f)
+	require.NoError(t, err)
+	assert.Equal(t, 10+3*(112+10), cfg.Width, "three thumbnails per row")
+	assert.Equal(t, 10+2*(15+112+30+10), cfg.Height, "one row per query")
+
+	code, stdout, stderr := cli("classify", "-m", m, "-labels", "cat,dog", "-table", "-k", "2", "-no-cache", testImage)
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, testImage+"\n")
+	assert.Equal(t, 3, strings.Count(stdout, "\n"))
 }

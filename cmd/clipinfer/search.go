@@ -15,7 +15,7 @@ import (
 func init() {
 	register("search", command{
 		summary: "Find the images of an index closest to text queries or to example images: one JSON line per hit ({\"query\",\"type\",\"rank\",\"score\",\"path\"}), or a table with -table.",
-		usage:   "-m MODEL -index INDEX [-k 10] [-image PATH]... [-table] [QUERY...]",
+		usage:   "-m MODEL -index INDEX [-k 10] [-image PATH]... [-table] [-sheet OUT.png] [QUERY...]",
 		run:     runSearch,
 	})
 }
@@ -39,6 +39,7 @@ func runSearch(e *env, args []string) error {
 	fs.Var(&images, "image", "find images like this one (repeatable)")
 	table := fs.Bool("table", false, "print a readable table instead of JSON lines")
 	timing := fs.Bool("time", false, "report embedding and scan times on stderr")
+	sheet := fs.String("sheet", "", "also draw the hits as a contact-sheet PNG to this file")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -107,6 +108,11 @@ func runSearch(e *env, args []string) error {
 	if *timing {
 		fmt.Fprintf(e.stderr, "embedded %d queries in %s; scanned %d vectors in %s (%s kernel)\n",
 			len(queries), t1.Sub(t0).Round(time.Microsecond), x.Len(), time.Since(t1).Round(time.Microsecond), ks.Name())
+	}
+	if *sheet != "" {
+		if err := writeContactSheet(*sheet, labels, hits, mf.maxPixels); err != nil {
+			return err
+		}
 	}
 	if *table {
 		return searchTable(e.stdout, labels, types, hits)
