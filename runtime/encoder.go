@@ -199,20 +199,14 @@ type mmJob struct {
 
 func (j *mmJob) run(_, lo, hi int) {
 	w := &j.l.w
-	n, k := w.rows, w.cols
-	var bias []float32
-	if j.l.b != nil {
-		bias = j.l.b[lo:hi]
-	}
-	dst := j.dst[lo:]
-	switch w.dtype {
-	case format.Q8:
-		nb := k / w.q.Block
-		j.k.QMatMul(dst, n, j.xq, j.xs, w.q.Data[lo*k:hi*k], w.q.Scales[lo*nb:hi*nb], bias, j.rows, hi-lo, k, w.q.Block)
-	case format.F16:
-		j.k.MatMulF16(dst, n, j.x, k, w.f16[lo*k:hi*k], k, bias, j.rows, hi-lo, k)
-	default:
-		j.k.MatMul(dst, n, j.x, k, w.f32[lo*k:hi*k], k, bias, j.rows, hi-lo, k)
+	k := w.cols
+	// Column blocks whose weights fit in L2: the kernels sweep every row
+	// past a block, so its weights are read from memory once per call
+	// rather than once per row panel (which matters for batches).
+	step := max(colGrain, weightBlockBytes/(k*w.elemBytes())/colGrain*colGrain)
+	n := w.rows
+	for c0 := lo; c0 < hi; c0 += step {
+		j.block(c0, min(c0+step, hi))
 	}
 	if j.epi == epiNone {
 		return
@@ -231,6 +225,30 @@ func (j *mmJob) run(_, lo, hi int) {
 				out[i] = max(v, 0)
 			}
 		}
+	}
+}
+
+// weightBlockBytes bounds the weights of one matmul call (about half of a
+// typical 512 KiB–1 MiB L2).
+const weightBlockBytes = 256 << 10
+
+// block computes output columns [lo, hi) for all rows.
+func (j *mmJob) block(lo, hi int) {
+	w := &j.l.w
+	n, k := w.rows, w.cols
+	var bias []float32
+	if j.l.b != nil {
+		bias = j.l.b[lo:hi]
+	}
+	dst := j.dst[lo:]
+	switch w.dtype {
+	case format.Q8:
+		nb := k / w.q.Block
+		j.k.QMatMul(dst, n, j.xq, j.xs, w.q.Data[lo*k:hi*k], w.q.Scales[lo*nb:hi*nb], bias, j.rows, hi-lo, k, w.q.Block)
+	case format.F16:
+		j.k.MatMulF16(dst, n, j.x, k, w.f16[lo*k:hi*k], k, bias, j.rows, hi-lo, k)
+	default:
+		j.k.MatMul(dst, n, j.x, k, w.f32[lo*k:hi*k], k, bias, j.rows, hi-lo, k)
 	}
 }
 
