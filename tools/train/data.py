@@ -94,9 +94,25 @@ def backgrounds(n, size, gen):
     return torch.where((kind == 4).view(n, 1, 1, 1), fine, bg)
 
 
-def augment(prem, gen, scale=(0.7, 1.1), shift=0.12, degrees=12.0, blur_p=0.25):
+def outline(prem, gen, p):
+    """For a share p of the images, a dark sticker-style contour (1 or 2 px) around the shape."""
+    n = prem.shape[0]
+    pick = torch.rand(n, generator=gen) < p
+    if not pick.any():
+        return prem
+    k = 3 + 2 * int(torch.randint(0, 2, (1,), generator=gen))
+    a = prem[:, 3:4]
+    grown = F.max_pool2d(a, k, stride=1, padding=k // 2)
+    shade = torch.rand(n, 1, 1, 1, generator=gen) * 0.25
+    ring = grown * (1 - a)
+    out = torch.cat([prem[:, :3] + shade * ring, a + ring], 1)
+    return torch.where(pick.view(n, 1, 1, 1), out, prem)
+
+
+def augment(prem, gen, scale=(0.7, 1.1), shift=0.12, degrees=12.0, blur_p=0.25, outline_p=0.0):
     """Random scale/translation/rotation (no flips), random background, occasional
-    low-resolution blur. Colours of the emoji itself are never changed."""
+    low-resolution blur, optional dark contour. Colours of the emoji itself are never changed."""
+    prem = outline(prem, gen, outline_p) if outline_p > 0 else prem
     n, _, h, w = prem.shape
     s = scale[0] + (scale[1] - scale[0]) * torch.rand(n, generator=gen)
     a = (torch.rand(n, generator=gen) * 2 - 1) * degrees * 3.14159265 / 180

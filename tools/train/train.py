@@ -41,9 +41,10 @@ from fetch import default_cache  # noqa: E402
 class Batcher:
     """Deterministic sampler of (image, caption) batches."""
 
-    def __init__(self, cache, seed, style_names):
+    def __init__(self, cache, seed, style_names, outline_p=0.0):
         self.concepts = data.load_concepts(cache)
         self.style_names = style_names
+        self.outline_p = outline_p
         self.images = []  # per style: premultiplied images
         self.where = [[] for _ in self.concepts]  # concept -> [(style, row)]
         for s, style in enumerate(style_names):
@@ -86,7 +87,7 @@ class Batcher:
             self.pos += batch
         picks = [self.where[c][self.rng.integers(len(self.where[c]))] for c in cs]
         prem = torch.stack([self.images[s][r] for s, r in picks])
-        img = data.augment(prem, self.gen)
+        img = data.augment(prem, self.gen, outline_p=self.outline_p)
         seqs = [self.tokens(data.caption(self.concepts[c], self.rng)) for c in cs]
         n = max(len(s) for s in seqs)
         txt = torch.zeros(len(seqs), n, dtype=torch.long)
@@ -105,23 +106,20 @@ def param_groups(model, wd):
     return [{"params": decay, "weight_decay": wd}, {"params": no_decay, "weight_decay": 0.0}]
 
 
-def lr_at(progress, peak, warmup):
-    """Linear warm-up over the first `warmup` fraction, then cosine decay to 0 at progress 1."""
-    if progress < warmup:
-        return peak * max(progress / warmup, 0.01)
-    t = (progress - warmup) / (1 - warmup)
-    return peak * 0.5 * (1 + math.cos(math.pi * t))
+def lr_at(progress, peak):
+    """Cosine decay from peak at progress 0 to 0 at progress 1 (warm-up is applied by steps)."""
+    return peak * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cache", default=default_cache())
     ap.add_argument("--out", default=os.path.join(HERE, "..", "..", "models", "emoji-clip.pt"))
-    ap.add_argument("--steps", type=int, default=1500)
-    ap.add_argument("--batch", type=int, default=256)
-    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--steps", type=int, default=3200)
+    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--wd", type=float, default=0.1)
-    ap.add_argument("--warmup", type=int, default=100)
+    ap.add_argument("--warmup", type=int, default=50, help="linear warm-up steps")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--vision-layers", type=int, default=4)
@@ -130,6 +128,7 @@ def main():
     ap.add_argument("--embed", type=int, default=128)
     ap.add_argument("--time-budget", type=float, default=85 * 60,
                     help="seconds; on a slow machine the schedule follows elapsed time instead of steps")
+    ap.add_argument("--outline-p", type=float, default=0.25, help="share of images given a dark contour")
     ap.add_argument("--group-p", type=float, default=0.5, help="share of single-group batches")
     ap.add_argument("--styles", default="", help="comma-separated training styles (default: all)")
     ap.add_argument("--checkpoint-every", type=int, default=100)
@@ -141,7 +140,7 @@ def main():
                  transformer_width=args.width, transformer_layers=args.text_layers)
     train_styles = args.styles.split(",") if args.styles else data.styles("train")
     assert not set(train_styles) & set(data.styles("eval")), "never train on the held-out style"
-    batcher = Batcher(args.cache, args.seed, train_styles)
+    batcher = Batcher(args.cache, args.seed, train_styles, args.outline_p)
     opt = torch.optim.AdamW(param_groups(model, args.wd), lr=args.lr, betas=(0.9, 0.98), eps=1e-6)
     max_scale = math.log(100)
     log = {"args": vars(args), "params": sum(p.numel() for p in model.parameters()),
@@ -152,16 +151,17 @@ def main():
     ckpt = os.path.join(args.cache, "checkpoint.pt")
     start = time.time()
     model.train()
-    step = 0
+    step = clock_steps = 0
     while True:
         # Progress drives the cosine schedule: normally step / steps (deterministic); if the
         # machine is too slow for --steps within --time-budget, elapsed / budget takes over
         # so the run still anneals fully and ends in time (the log says which one ended it).
         elapsed = time.time() - start
         progress = max(step / args.steps, elapsed / args.time_budget)
+        clock_steps += elapsed / args.time_budget > step / args.steps
         if progress >= 1:
             break
-        lr = lr_at(progress, args.lr, args.warmup / args.steps)
+        lr = lr_at(progress, args.lr) * min(1.0, (step + 1) / args.warmup)
         for g in opt.param_groups:
             g["lr"] = lr
         img, txt = batcher.next(args.batch, args.group_p)
@@ -174,7 +174,7 @@ def main():
         with torch.no_grad():
             model.logit_scale.clamp_(0, max_scale)
         if step % 10 == 0:
-            rec = {"step": step, "loss": round(loss.item(), 4), "scale": round(model.logit_scale.exp().item(), 2),
+            rec = {"step": step, "batch": len(txt), "loss": round(loss.item(), 4), "scale": round(model.logit_scale.exp().item(), 2),
                    "lr": round(lr, 6), "progress": round(progress, 4), "elapsed_s": round(time.time() - start, 1)}
             log["steps"].append(rec)
             print(json.dumps(rec), file=sys.stderr, flush=True)
@@ -184,6 +184,7 @@ def main():
     log["train_seconds"] = round(time.time() - start, 1)
     log["steps_done"] = step
     log["ended_by"] = "steps" if step >= args.steps else "time budget"
+    log["clock_driven_steps"] = clock_steps  # 0 means the run is bit-reproducible
     sd = {k: v.detach().float().contiguous() for k, v in model.state_dict().items()}
     torch.save(sd, out)  # zip format (PyTorch >= 1.6 default)
     with open(os.path.splitext(out)[0] + ".trainlog.json", "w") as f:
