@@ -58,3 +58,5 @@ fuzz:
 
 clean:
 	rm -rf $(BIN)
+
+include tools/train/Makefile.inc
