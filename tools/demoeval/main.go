@@ -212,4 +212,3 @@ func hit(b bool) float64 {
 }
 
 func round2(v float64) float64 { return float64(int64(v*100+0.5)) / 100 }
-
