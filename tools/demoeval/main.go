@@ -43,12 +43,18 @@ type scores struct {
 	Chance1   float64                `json:"chance_top1"`
 	Chance5   float64                `json:"chance_top5"`
 	Chance10  float64                `json:"chance_R@10"`
-	Gap       *analysis.Gap          `json:"modality_gap"`
+	Gap       gapFigures             `json:"modality_gap"`
 	Intra     any                    `json:"similarity"`
 	VsRef     *agreement             `json:"vs_reference,omitempty"`
 	Kernel    string                 `json:"kernel"`
 	Predicted []int                  `json:"-"`
 	Embs      map[string][][]float32 `json:"-"`
+}
+
+// gapFigures are compute_modality_gap's scalar results.
+type gapFigures struct {
+	Magnitude float64 `json:"gap_magnitude"`
+	AngleDeg  float64 `json:"centroid_angle_deg"`
 }
 
 type agreement struct {
@@ -169,9 +175,11 @@ func score(path, kernel string, paths, prompts []string) (*scores, error) {
 	for _, v := range []*float64{&s.Top1, &s.Top5, &s.R1, &s.R5, &s.R10} {
 		*v = round2(100 * *v / float64(n))
 	}
-	if s.Gap, err = analysis.ModalityGap(txt, img); err != nil {
+	g, err := analysis.ModalityGap(txt, img)
+	if err != nil {
 		return nil, err
 	}
+	s.Gap = gapFigures{g.Magnitude, g.CentroidAngleDeg}
 	if s.Intra, err = analysis.IntraInter(txt, img); err != nil {
 		return nil, err
 	}
