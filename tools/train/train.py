@@ -149,6 +149,7 @@ def main():
     out = os.path.abspath(args.out)
     os.makedirs(os.path.dirname(out), exist_ok=True)
     ckpt = os.path.join(args.cache, "checkpoint.pt")
+    init_tokens = model.token_embedding.weight.detach().clone()
     start = time.time()
     model.train()
     step = clock_steps = 0
@@ -186,6 +187,12 @@ def main():
     log["ended_by"] = "steps" if step >= args.steps else "time budget"
     log["clock_driven_steps"] = clock_steps  # 0 means the run is bit-reproducible
     sd = {k: v.detach().float().contiguous() for k, v in model.state_dict().items()}
+    # Token rows no caption ever used are still exactly their random initial values
+    # (embeddings get no weight decay, so nothing moved them). Zero them: they carry no
+    # meaning either way, and zeros make the committed file compress in git.
+    untouched = (sd["token_embedding.weight"] == init_tokens).all(dim=1)
+    sd["token_embedding.weight"][untouched] = 0
+    log["token_rows_trained"] = int((~untouched).sum())
     torch.save(sd, out)  # zip format (PyTorch >= 1.6 default)
     with open(os.path.splitext(out)[0] + ".trainlog.json", "w") as f:
         json.dump(log, f, indent=1)
