@@ -50,8 +50,9 @@ func (d DType) numParts() int {
 	return 1
 }
 
-// elemSize is the size in bytes of one element of the first part.
-func (d DType) elemSize() uint64 {
+// ElemSize is the size in bytes of one stored element of the first part
+// (for Q8, one int8 weight; its scales are the second part).
+func (d DType) ElemSize() int {
 	switch d {
 	case F32:
 		return 4

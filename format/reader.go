@@ -375,7 +375,7 @@ func (f *File) newTensor(e entry) (*Tensor, error) {
 	}
 	want := [maxParts]uint64{}
 	var ok bool
-	if want[0], ok = mulWithin(count, e.dtype.elemSize(), size); !ok {
+	if want[0], ok = mulWithin(count, uint64(e.dtype.ElemSize()), size); !ok {
 		return nil, fmt.Errorf("shape %v of %v needs more bytes than the %d-byte file has", e.dims, e.dtype, size)
 	}
 	if e.dtype == Q8 {

@@ -203,7 +203,7 @@ func (j *mmJob) run(_, lo, hi int) {
 	// Column blocks whose weights fit in L2: the kernels sweep every row
 	// past a block, so its weights are read from memory once per call
 	// rather than once per row panel (which matters for batches).
-	step := max(colGrain, weightBlockBytes/(k*w.elemBytes())/colGrain*colGrain)
+	step := max(colGrain, weightBlockBytes/(k*w.dtype.ElemSize())/colGrain*colGrain)
 	n := w.rows
 	for c0 := lo; c0 < hi; c0 += step {
 		j.block(c0, min(c0+step, hi))

@@ -113,17 +113,6 @@ func (l *loader) norm(prefix string, n int) norm {
 	return norm{g: l.vector(prefix+".weight", n), b: l.vector(prefix+".bias", n)}
 }
 
-// elemBytes is the storage size of one weight.
-func (m *matrix) elemBytes() int {
-	switch m.dtype {
-	case format.Q8:
-		return 1
-	case format.F16:
-		return 2
-	}
-	return 4
-}
-
 // row writes row r of m as float32 into dst (token embedding lookups).
 func (m *matrix) row(dst []float32, r int, f16 func([]float32, []uint16)) {
 	switch m.dtype {
