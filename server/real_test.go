@@ -14,7 +14,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/clipinfer/clipinfer/convert"
-	"github.com/clipinfer/clipinfer/index"
 	"github.com/clipinfer/clipinfer/internal/randclip"
 	clip "github.com/clipinfer/clipinfer/runtime"
 )
@@ -30,7 +29,7 @@ func TestRealModel(t *testing.T) {
 	m, err := clip.Open(dst, clip.Options{Threads: 1})
 	require.NoError(t, err)
 	defer m.Close()
-	fp, err := index.Fingerprint(dst)
+	fp, err := m.Fingerprint()
 	require.NoError(t, err)
 
 	base := start(t, newServer(t, Config{Model: m, ModelName: "tiny", Fingerprint: fp}))

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/clipinfer/clipinfer/analysis"
+	"github.com/clipinfer/clipinfer/internal/atomicfile"
 	clip "github.com/clipinfer/clipinfer/runtime"
 )
 
@@ -234,7 +235,7 @@ func (c *textCache) embedTexts(texts []string) ([][]float32, error) {
 		}
 		err = os.MkdirAll(filepath.Dir(path), 0o755)
 		if err == nil {
-			err = writeAtomic(path, func(w io.Writer) error {
+			err = atomicfile.Write(path, func(w io.Writer) error {
 				return json.NewEncoder(w).Encode(cacheFile{Fingerprint: c.fingerprint, Dim: c.dim, Texts: have})
 			})
 		}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/clipinfer/clipinfer/internal/atomicfile"
 	"github.com/clipinfer/clipinfer/npy"
 	clip "github.com/clipinfer/clipinfer/runtime"
 )
@@ -81,11 +82,11 @@ func runEmbed(e *env, args []string) error {
 		for _, r := range rows {
 			flat = append(flat, r.Embedding...)
 		}
-		if err := writeAtomic(*out, func(w io.Writer) error { return npy.WriteFloat32(w, flat, []int{len(rows), d}) }); err != nil {
+		if err := atomicfile.Write(*out, func(w io.Writer) error { return npy.WriteFloat32(w, flat, []int{len(rows), d}) }); err != nil {
 			return err
 		}
 		side := strings.TrimSuffix(*out, filepath.Ext(*out)) + ".jsonl"
-		return writeAtomic(side, func(w io.Writer) error {
+		return atomicfile.Write(side, func(w io.Writer) error {
 			enc := json.NewEncoder(w)
 			for i, r := range rows {
 				if err := enc.Encode(struct {
@@ -109,7 +110,7 @@ func runEmbed(e *env, args []string) error {
 		return nil
 	}
 	if *out != "" {
-		return writeAtomic(*out, write)
+		return atomicfile.Write(*out, write)
 	}
 	return write(e.stdout)
 }

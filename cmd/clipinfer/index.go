@@ -17,6 +17,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/clipinfer/clipinfer/index"
+	"github.com/clipinfer/clipinfer/internal/atomicfile"
 	clip "github.com/clipinfer/clipinfer/runtime"
 )
 
@@ -205,10 +206,10 @@ func runIndexExport(e *env, args []string) error {
 	if p == "" {
 		p = strings.TrimSuffix(fs.Arg(0), filepath.Ext(fs.Arg(0)))
 	}
-	if err := writeAtomic(p+".npy", x.ExportNPY); err != nil {
+	if err := atomicfile.Write(p+".npy", x.ExportNPY); err != nil {
 		return err
 	}
-	if err := writeAtomic(p+".jsonl", x.ExportJSONL); err != nil {
+	if err := atomicfile.Write(p+".jsonl", x.ExportJSONL); err != nil {
 		return err
 	}
 	return printJSON(e.stdout, struct {

@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 
+	"github.com/clipinfer/clipinfer/internal/atomicfile"
 	"github.com/clipinfer/clipinfer/npy"
 )
 
@@ -40,7 +41,7 @@ func runPreprocess(e *env, args []string) error {
 		return err
 	}
 	s := m.Metadata().Preprocess.Crop
-	return writeAtomic(*out, func(w io.Writer) error {
+	return atomicfile.Write(*out, func(w io.Writer) error {
 		return npy.WriteFloat32(w, pix, []int{3, s, s})
 	})
 }

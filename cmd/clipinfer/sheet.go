@@ -15,6 +15,7 @@ import (
 
 	"github.com/clipinfer/clipinfer/imageproc"
 	"github.com/clipinfer/clipinfer/index"
+	"github.com/clipinfer/clipinfer/internal/atomicfile"
 )
 
 // Contact-sheet geometry, in pixels.
@@ -53,7 +54,7 @@ func writeContactSheet(path string, labels []string, hits [][]index.Hit, maxPixe
 			text(x0, box.Max.Y+12+sheetLine, clipText(filepath.Base(hit.Path), maxChars), color.Gray{0x40})
 		}
 	}
-	return writeAtomic(path, func(w io.Writer) error { return png.Encode(w, sheet) })
+	return atomicfile.Write(path, func(w io.Writer) error { return png.Encode(w, sheet) })
 }
 
 // drawThumb scales the image at path into box, keeping its aspect ratio

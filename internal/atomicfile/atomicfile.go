@@ -18,7 +18,7 @@ func Write(path string, write func(w io.Writer) error) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
-		return err
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	done := false
 	defer func() {
@@ -44,7 +44,7 @@ func Write(path string, write func(w io.Writer) error) error {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	done = true
 	if d, err := os.Open(dir); err == nil { // make the rename durable where supported
