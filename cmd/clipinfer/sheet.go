@@ -23,6 +23,7 @@ const (
 	sheetThumb = 112
 	sheetPad   = 10
 	sheetLine  = 15
+	glyphWidth = 7 // basicfont.Face7x13
 )
 
 // writeContactSheet draws one row per query — the query, then its hits as
@@ -42,10 +43,10 @@ func writeContactSheet(path string, labels []string, hits [][]index.Hit, maxPixe
 		d := font.Drawer{Dst: sheet, Src: image.NewUniform(c), Face: basicfont.Face7x13, Dot: fixed.P(x, y)}
 		d.DrawString(s)
 	}
-	maxChars := sheetThumb / 7
+	maxChars := sheetThumb / glyphWidth
 	for q, hs := range hits {
 		y0 := sheetPad + q*rowH
-		text(sheetPad, y0+11, clipText(fmt.Sprintf("%q", labels[q]), (w-2*sheetPad)/7), color.Black)
+		text(sheetPad, y0+11, clipText(fmt.Sprintf("%q", labels[q]), (w-2*sheetPad)/glyphWidth), color.Black)
 		for i, hit := range hs {
 			x0 := sheetPad + i*(sheetThumb+sheetPad)
 			box := image.Rect(x0, y0+sheetLine, x0+sheetThumb, y0+sheetLine+sheetThumb)
@@ -73,6 +74,7 @@ func drawThumb(dst *image.RGBA, box image.Rectangle, path string, maxPixels int6
 	draw.CatmullRom.Scale(dst, image.Rect(x0, y0, x0+tw, y0+th), img, b, draw.Over, nil)
 }
 
+// clipText shortens s to at most n characters, ending in "…" when cut.
 func clipText(s string, n int) string {
 	r := []rune(s)
 	if len(r) <= n || n < 2 {
