@@ -219,20 +219,29 @@ func ReadFeatures(path string) ([][]float32, error) {
 	if err != nil {
 		return nil, err
 	}
-	if strings.HasSuffix(strings.ToLower(path), ".json") {
+	f, err := parseFeatures(b, strings.HasSuffix(strings.ToLower(path), ".json"))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return f, nil
+}
+
+// parseFeatures parses the contents of a feature file (see ReadFeatures).
+func parseFeatures(b []byte, isJSON bool) ([][]float32, error) {
+	if isJSON {
 		var many [][]float32
 		if err := json.Unmarshal(b, &many); err == nil {
 			return many, nil
 		}
 		var one []float32
 		if err := json.Unmarshal(b, &one); err != nil {
-			return nil, fmt.Errorf("%s: want a JSON array of numbers or an array of arrays: %w", path, err)
+			return nil, fmt.Errorf("want a JSON array of numbers or an array of arrays: %w", err)
 		}
 		return [][]float32{one}, nil
 	}
 	v, shape, err := npy.ReadFloat32(bytes.NewReader(b))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
 	}
 	switch len(shape) {
 	case 1:
@@ -244,5 +253,5 @@ func ReadFeatures(path string) ([][]float32, error) {
 		}
 		return out, nil
 	}
-	return nil, fmt.Errorf("%s: features must be [D] or [N,D], got shape %v", path, shape)
+	return nil, fmt.Errorf("features must be [D] or [N,D], got shape %v", shape)
 }
