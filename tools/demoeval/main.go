@@ -138,42 +138,27 @@ func score(path, kernel string, paths, prompts []string) (*scores, error) {
 	n := len(img)
 	s := &scores{Model: path, N: n, Kernel: m.Kernel(), Embs: map[string][][]float32{"image": img, "text": txt},
 		Chance1: 100 / float64(n), Chance5: 500 / float64(n), Chance10: 1000 / float64(n)}
-	// Zero-shot: each image against every name; text→image: each name
-	// against every image. Ties count against the model.
-	sim := make([][]float32, n)
-	for i := range img {
-		sim[i] = make([]float32, n)
-		for j := range txt {
-			sim[i][j] = clip.Similarity(img[i], txt[j])
-		}
+	// Zero-shot = image→text recall, text→image = text→image recall, both
+	// from analysis.Evaluate (ties in the pair's favour, as eval.py counts).
+	ev, err := analysis.Evaluate(txt, img, nil, []int{1, 5, 10})
+	if err != nil {
+		return nil, err
+	}
+	pct := func(v float64) float64 { return round2(100 * v) }
+	s.Top1, s.Top5 = pct(ev.RecallImageToText["1"]), pct(ev.RecallImageToText["5"])
+	s.R1, s.R5, s.R10 = pct(ev.RecallTextToImage["1"]), pct(ev.RecallTextToImage["5"]), pct(ev.RecallTextToImage["10"])
+	// Each image's predicted name, for the agreement between models.
+	sim, err := analysis.CosineMatrix(txt, img) // [text][image]
+	if err != nil {
+		return nil, err
 	}
 	s.Predicted = make([]int, n)
 	for i := range n {
-		rank := 0
-		best := 0
-		for j := range n {
-			if sim[i][j] >= sim[i][i] && j != i {
-				rank++
-			}
-			if sim[i][j] > sim[i][best] {
-				best = j
+		for t := range n {
+			if sim[t][i] > sim[s.Predicted[i]][i] {
+				s.Predicted[i] = t
 			}
 		}
-		s.Predicted[i] = best
-		s.Top1 += hit(rank < 1)
-		s.Top5 += hit(rank < 5)
-		rank = 0
-		for k := range n {
-			if sim[k][i] >= sim[i][i] && k != i {
-				rank++
-			}
-		}
-		s.R1 += hit(rank < 1)
-		s.R5 += hit(rank < 5)
-		s.R10 += hit(rank < 10)
-	}
-	for _, v := range []*float64{&s.Top1, &s.Top5, &s.R1, &s.R5, &s.R10} {
-		*v = round2(100 * *v / float64(n))
 	}
 	g, err := analysis.ModalityGap(txt, img)
 	if err != nil {
@@ -210,13 +195,6 @@ func compare(ref, s *scores) *agreement {
 	}
 	a.Top1Agreement = round2(100 * float64(same) / float64(len(s.Predicted)))
 	return a
-}
-
-func hit(b bool) float64 {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 func round2(v float64) float64 { return float64(int64(v*100+0.5)) / 100 }
