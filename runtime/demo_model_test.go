@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/clipinfer/clipinfer/analysis"
 	"github.com/clipinfer/clipinfer/kernels"
 )
 
@@ -42,11 +43,7 @@ func TestBundledDemoModel(t *testing.T) {
 			pred, correct := make([]int, len(imgs)), 0
 			for i, img := range imgs {
 				probs := m.ZeroShot(img, labels)
-				for j, p := range probs {
-					if p > probs[pred[i]] {
-						pred[i] = j
-					}
-				}
+				pred[i] = analysis.TopK(probs, 1)[0]
 				if pred[i] == i {
 					correct++
 				} else {
