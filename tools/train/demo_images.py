@@ -18,6 +18,7 @@ from PIL import Image
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+import atomic  # noqa: E402
 import fetch  # noqa: E402
 
 # (style, CLDR name). Varied, easy-to-judge subjects drawn from every training licence.
@@ -68,14 +69,13 @@ def main():
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         out = Image.alpha_composite(white, rgba).convert("RGB")
         fname = f"{name.replace(' ', '-')}.png"
-        out.save(os.path.join(args.out, fname), optimize=True)
+        atomic.replace(os.path.join(args.out, fname), lambda f: out.save(f, format="PNG", optimize=True))
         lines.append(f"| {fname} | {name} | {pkg['upstream']} (`{pkg['name']}` {pkg['version']}) | {pkg['license']} |")
     lines += ["", "Twemoji graphics: Copyright 2019 Twitter, Inc and other contributors, licensed under",
               "CC-BY 4.0 (https://creativecommons.org/licenses/by/4.0/); the images here are resized.",
               "Noto Emoji: Copyright Google Inc., Apache License 2.0. Fluent Emoji: Copyright (c)",
               "Microsoft Corporation, MIT License. See models/LICENSES.md for the full texts.", ""]
-    with open(os.path.join(args.out, "ATTRIBUTION.md"), "w", encoding="utf-8") as f:
-        f.write("\n".join(lines))
+    atomic.write_text(os.path.join(args.out, "ATTRIBUTION.md"), "\n".join(lines))
     print(f"demo_images: wrote {len(DEMO)} images to {args.out}", file=sys.stderr)
 
 

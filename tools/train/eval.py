@@ -14,7 +14,6 @@ so that another runtime (the Go q8 model) can be scored on exactly the same inpu
 """
 
 import argparse
-import json
 import os
 import sys
 
@@ -25,6 +24,7 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+import atomic  # noqa: E402
 import data  # noqa: E402
 from clip_model import build_from_state_dict  # noqa: E402
 from clip_tokenizer import Tokenizer  # noqa: E402
@@ -127,8 +127,8 @@ def export(dirname, concepts, idx, prem):
         fname = f"{k:04d}.png"
         Image.fromarray(im).save(os.path.join(dirname, fname))
         labels.append({"file": fname, "name": concepts[c]["name"], "hex": concepts[c]["hex"]})
-    with open(os.path.join(dirname, "labels.json"), "w", encoding="utf-8") as f:
-        json.dump({"prompt": data.NAME_TEMPLATES[0], "images": labels}, f, ensure_ascii=False, indent=0)
+    atomic.write_json(os.path.join(dirname, "labels.json"), {"prompt": data.NAME_TEMPLATES[0], "images": labels},
+                      ensure_ascii=False, indent=0)
 
 
 def main():
@@ -161,11 +161,7 @@ def main():
         result["seen"] = evaluate(model, tok, concepts, sidx, sprem, False)
     if args.export_dir:
         export(args.export_dir, concepts, idx, prem)
-    text = json.dumps(result, indent=1)
-    print(text)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(text + "\n")
+    atomic.emit_json(result, args.out)
 
 
 if __name__ == "__main__":

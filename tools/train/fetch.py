@@ -33,6 +33,8 @@ import tarfile
 import numpy as np
 from PIL import Image
 
+import atomic
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 MANIFEST = os.path.join(HERE, "manifest.json")
 SIZE = 64  # output image size
@@ -218,7 +220,7 @@ def build_style(pkg, pkgdir, concepts, name_to_hex, cache):
     idx = [j[0] for j, a in zip(jobs, arrays) if a is not None]
     rgba = np.stack([a for a in arrays if a is not None])
     out = os.path.join(cache, "data", f"style_{pkg['style']}.npz")
-    np.savez(out, idx=np.array(idx, dtype=np.int32), rgba=rgba)
+    atomic.replace(out, lambda f: np.savez(f, idx=np.array(idx, dtype=np.int32), rgba=rgba))
     print(f"fetch: style {pkg['style']}: {len(idx)} of {len(concepts)} concepts -> {out}", file=sys.stderr)
     return len(idx)
 
@@ -238,8 +240,7 @@ def main():
             dirs[pkg["name"]] = fetch_package(pkg, args.cache)
     os.makedirs(os.path.join(args.cache, "data"), exist_ok=True)
     concepts = build_concepts(dirs)
-    with open(os.path.join(args.cache, "data", "concepts.json"), "w", encoding="utf-8") as f:
-        json.dump(concepts, f, ensure_ascii=False, indent=0)
+    atomic.write_json(os.path.join(args.cache, "data", "concepts.json"), concepts, ensure_ascii=False, indent=0)
     print(f"fetch: {len(concepts)} concepts", file=sys.stderr)
 
     # Icon name -> concept, from every Iconify set that has a chars map (for sets without one).

@@ -12,7 +12,6 @@ how far any int8 scheme moves the predictions of this model over 1,914 near-tied
 """
 
 import argparse
-import json
 import os
 import sys
 
@@ -24,6 +23,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "bench", "compare"))
 
+import atomic  # noqa: E402
 import compare  # noqa: E402  (ImageTower/TextTower: every projection an nn.Linear)
 import data  # noqa: E402
 import eval as demo_eval  # noqa: E402
@@ -95,11 +95,7 @@ def main():
             "zero_shot_top1_agreement": pct((ref_pred == orig_pred).float().mean().item()),
         },
     }
-    text = json.dumps(result, indent=1)
-    print(text)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(text + "\n")
+    atomic.emit_json(result, args.out)
 
 
 if __name__ == "__main__":

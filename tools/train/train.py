@@ -32,6 +32,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+import atomic  # noqa: E402
 import data  # noqa: E402
 from clip_model import CLIP, clip_loss  # noqa: E402
 from clip_tokenizer import EOT, Tokenizer  # noqa: E402
@@ -159,9 +160,9 @@ def main():
         # so the run still anneals fully and ends in time (the log says which one ended it).
         elapsed = time.time() - start
         progress = max(step / args.steps, elapsed / args.time_budget)
-        clock_steps += elapsed / args.time_budget > step / args.steps
         if progress >= 1:
             break
+        clock_steps += elapsed / args.time_budget > step / args.steps
         lr = lr_at(progress, args.lr) * min(1.0, (step + 1) / args.warmup)
         for g in opt.param_groups:
             g["lr"] = lr
@@ -181,7 +182,7 @@ def main():
             print(json.dumps(rec), file=sys.stderr, flush=True)
         step += 1
         if step % args.checkpoint_every == 0:
-            torch.save(model.state_dict(), ckpt)
+            atomic.replace(ckpt, lambda f: torch.save(model.state_dict(), f))
     log["train_seconds"] = round(time.time() - start, 1)
     log["steps_done"] = step
     log["ended_by"] = "steps" if step >= args.steps else "time budget"
@@ -193,9 +194,8 @@ def main():
     untouched = (sd["token_embedding.weight"] == init_tokens).all(dim=1)
     sd["token_embedding.weight"][untouched] = 0
     log["token_rows_trained"] = int((~untouched).sum())
-    torch.save(sd, out)  # zip format (PyTorch >= 1.6 default)
-    with open(os.path.splitext(out)[0] + ".trainlog.json", "w") as f:
-        json.dump(log, f, indent=1)
+    atomic.replace(out, lambda f: torch.save(sd, f))  # zip format (PyTorch >= 1.6 default)
+    atomic.write_json(os.path.splitext(out)[0] + ".trainlog.json", log, indent=1)
     print(f"train: saved {out} ({os.path.getsize(out) / 1e6:.1f} MB) after {log['train_seconds']} s", file=sys.stderr)
 
 
