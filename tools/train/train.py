@@ -154,11 +154,11 @@ def main():
     start = time.time()
     model.train()
     step = clock_steps = 0
+    elapsed = 0.0  # time taken by the steps done so far (0 before the first: step 0 is never clock-driven)
     while True:
         # Progress drives the cosine schedule: normally step / steps (deterministic); if the
         # machine is too slow for --steps within --time-budget, elapsed / budget takes over
         # so the run still anneals fully and ends in time (the log says which one ended it).
-        elapsed = time.time() - start
         progress = max(step / args.steps, elapsed / args.time_budget)
         if progress >= 1:
             break
@@ -183,6 +183,7 @@ def main():
         step += 1
         if step % args.checkpoint_every == 0:
             atomic.replace(ckpt, lambda f: torch.save(model.state_dict(), f))
+        elapsed = time.time() - start
     log["train_seconds"] = round(time.time() - start, 1)
     log["steps_done"] = step
     log["ended_by"] = "steps" if step >= args.steps else "time budget"
