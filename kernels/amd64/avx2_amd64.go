@@ -235,8 +235,8 @@ func (AVX2) LayerNorm(dst, x, gamma, beta []float32, eps float32) {
 }
 
 // Softmax implements kernels.Kernels.Softmax: the exponentials run in
-// float64 lanes (see math_amd64.s), the sum in float64, the final scaling
-// in float32 as in generic.
+// float32 lanes (exp32_amd64.s, a few ulps), the sum in float64, the final
+// scaling in float32 as in generic.
 func (a AVX2) Softmax(x []float32) {
 	if len(x) == 0 {
 		return
@@ -245,12 +245,12 @@ func (a AVX2) Softmax(x []float32) {
 	for _, v := range x[1:] {
 		mx = max(mx, v)
 	}
-	n4 := len(x) &^ 3
+	n8 := len(x) &^ 7
 	var sum float64
-	if n4 > 0 {
-		sum = softmaxExp(&x[0], n4, mx)
+	if n8 > 0 {
+		sum = softmaxExp32(&x[0], n8, mx)
 	}
-	for i := n4; i < len(x); i++ {
+	for i := n8; i < len(x); i++ {
 		e := math.Exp(float64(x[i] - mx))
 		x[i] = float32(e)
 		sum += e
@@ -271,13 +271,14 @@ func (AVX2) GELU(x []float32) {
 	}
 }
 
-// QuickGELU implements kernels.Kernels.QuickGELU in float64 lanes.
+// QuickGELU implements kernels.Kernels.QuickGELU with the float32 exp of
+// exp32_amd64.s (within a few ulps of generic's float64 arithmetic).
 func (AVX2) QuickGELU(x []float32) {
-	n4 := len(x) &^ 3
-	if n4 > 0 {
-		quickGELU(&x[0], n4)
+	n8 := len(x) &^ 7
+	if n8 > 0 {
+		quickGELU32(&x[0], n8)
 	}
-	for i := n4; i < len(x); i++ {
+	for i := n8; i < len(x); i++ {
 		f := float64(x[i])
 		x[i] = float32(f / (1 + math.Exp(-1.702*f)))
 	}

@@ -3,12 +3,6 @@ package amd64
 // Assembly in math_amd64.s; n is rounded down to 4.
 
 //go:noescape
-func softmaxExp(x *float32, n int, mx float32) float64
-
-//go:noescape
-func quickGELU(x *float32, n int)
-
-//go:noescape
 func gelu(x *float32, n int)
 
 //go:noescape

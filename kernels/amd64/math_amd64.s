@@ -1,5 +1,5 @@
-// Element-wise float kernels that need exp or erf: LayerNorm, Softmax,
-// QuickGELU and GELU, AVX2 + FMA.
+// Element-wise float kernels in float64 lanes: LayerNorm and GELU (erf),
+// AVX2 + FMA. (QuickGELU and Softmax use the float32 exp of exp32_amd64.s.)
 //
 // Algorithm. Each float32 element is widened to float64 (VCVTPS2PD, four
 // lanes per Y register) and computed there, then rounded once to float32, as
@@ -126,11 +126,6 @@ DATA cHalf<>+8(SB)/8, $0x3fe0000000000000
 DATA cHalf<>+16(SB)/8, $0x3fe0000000000000
 DATA cHalf<>+24(SB)/8, $0x3fe0000000000000
 GLOBL cHalf<>(SB), RODATA|NOPTR, $32 // 0.5
-DATA cMQuick<>+0(SB)/8, $0xbffb3b645a1cac08
-DATA cMQuick<>+8(SB)/8, $0xbffb3b645a1cac08
-DATA cMQuick<>+16(SB)/8, $0xbffb3b645a1cac08
-DATA cMQuick<>+24(SB)/8, $0xbffb3b645a1cac08
-GLOBL cMQuick<>(SB), RODATA|NOPTR, $32 // -1.702
 DATA cRSqrt2<>+0(SB)/8, $0x3fe6a09e667f3bcc
 DATA cRSqrt2<>+8(SB)/8, $0x3fe6a09e667f3bcc
 DATA cRSqrt2<>+16(SB)/8, $0x3fe6a09e667f3bcc
@@ -244,64 +239,7 @@ GLOBL exp1023<>(SB), RODATA|NOPTR, $16
 	VPSLLQ       $52, x, x; \
 	VMULPD       t2, x, x
 
-// func softmaxExp(x *float32, n int, mx float32) float64
-// x[i] = float32(exp(float64(x[i]-mx))), returns Σ exp (float64 lanes).
-// Y0 value, Y1-Y2 temporaries, Y3 sum, X4 mx.
-TEXT ·softmaxExp(SB), NOSPLIT, $0-32
-	MOVQ         x+0(FP), SI
-	MOVQ         n+8(FP), CX
-	ANDQ         $-4, CX
-	VBROADCASTSS mx+16(FP), X4
-	VXORPD       Y3, Y3, Y3
-	XORQ         AX, AX
 
-smloop:
-	CMPQ       AX, CX
-	JAE        smdone
-	VMOVUPS    (SI)(AX*4), X0
-	VSUBPS     X4, X0, X0
-	VCVTPS2PD  X0, Y0
-	EXPPD(Y0, X0, Y1, X1, Y2)
-	VADDPD     Y0, Y3, Y3
-	VCVTPD2PSY Y0, X0
-	VMOVUPS    X0, (SI)(AX*4)
-	ADDQ       $4, AX
-	JMP        smloop
-
-smdone:
-	VEXTRACTF128 $1, Y3, X1
-	VADDPD       X1, X3, X3
-	VUNPCKHPD    X3, X3, X1
-	VADDSD       X1, X3, X3
-	VMOVSD       X3, ret+24(FP)
-	VZEROUPPER
-	RET
-
-// func quickGELU(x *float32, n int)
-// x[i] = float32(f / (1 + exp(-1.702·f))), f = float64(x[i]).
-// Y0 f, Y1 exp, Y2-Y3 temporaries.
-TEXT ·quickGELU(SB), NOSPLIT, $0-16
-	MOVQ x+0(FP), SI
-	MOVQ n+8(FP), CX
-	ANDQ $-4, CX
-	XORQ AX, AX
-
-qgloop:
-	CMPQ       AX, CX
-	JAE        qgdone
-	VCVTPS2PD  (SI)(AX*4), Y0
-	VMULPD     cMQuick<>(SB), Y0, Y1
-	EXPPD(Y1, X1, Y2, X2, Y3)
-	VADDPD     cOne<>(SB), Y1, Y1
-	VDIVPD     Y1, Y0, Y0
-	VCVTPD2PSY Y0, X0
-	VMOVUPS    X0, (SI)(AX*4)
-	ADDQ       $4, AX
-	JMP        qgloop
-
-qgdone:
-	VZEROUPPER
-	RET
 
 // GPOLY(s, p): p = G(s), Horner with FMA.
 #define GPOLY(s, p) \
