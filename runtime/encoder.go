@@ -3,7 +3,6 @@ package runtime
 import (
 	"math"
 	"strconv"
-	"sync"
 
 	"github.com/clipinfer/clipinfer/format"
 	"github.com/clipinfer/clipinfer/kernels"
@@ -58,11 +57,11 @@ type state struct {
 	x, h, qkv, att, tmp, mlp []float32
 	xq                       []int8
 	xs                       []float32
-	scores, vt               [][]float32 // per chunk
+	scores, vt               [][]float32 // per participant of a parallel call
 	in, out                  []float32   // tower inputs and pooled rows
 	spans                    []span
 	active                   []int // SimpleCLIP: sequences still running
-	wg                       sync.WaitGroup
+	par                      batch
 
 	ln   lnJob
 	q    quantJob
@@ -97,10 +96,10 @@ func (e *engine) forward(enc *encoder, s *state, rows int, prune bool) {
 		maxN = max(maxN, sp.n)
 	}
 	hd := w / enc.heads
-	chunks := e.w.threads
-	s.scores = grow(s.scores, chunks)
-	s.vt = grow(s.vt, chunks)
-	for c := range chunks {
+	parts := e.w.threads
+	s.scores = grow(s.scores, parts)
+	s.vt = grow(s.vt, parts)
+	for c := range parts {
 		s.scores[c] = grow(s.scores[c], maxN*maxN)
 		s.vt[c] = grow(s.vt[c], hd*maxN)
 	}
@@ -153,7 +152,7 @@ func (j *lnJob) run(_, lo, hi int) {
 
 func (e *engine) layerNorm(s *state, n norm, x, dst []float32, rows, w int, eps float32) {
 	s.ln = lnJob{k: e.k, n: n, x: x, dst: dst, w: w, eps: eps}
-	e.w.parallel(&s.ln, rows, 1, &s.wg)
+	e.w.parallel(&s.ln, rows, 1, &s.par)
 }
 
 // quantJob quantises activation rows for an int8 matmul.
@@ -266,10 +265,10 @@ func (e *engine) linear(s *state, l *linear, x []float32, rows int, dst []float3
 		s.xq = grow(s.xq, rows*in)
 		s.xs = grow(s.xs, rows*(in/bs))
 		s.q = quantJob{k: e.k, x: x, q: s.xq, s: s.xs, cols: in, bs: bs}
-		e.w.parallel(&s.q, rows, 1, &s.wg)
+		e.w.parallel(&s.q, rows, 1, &s.par)
 		s.mm.xq, s.mm.xs = s.xq, s.xs
 	}
-	e.w.parallel(&s.mm, l.w.rows, colGrain, &s.wg)
+	e.w.parallel(&s.mm, l.w.rows, colGrain, &s.par)
 }
 
 // attnJob runs multi-head attention for (sequence, head) pairs. With
@@ -332,5 +331,5 @@ func (j *attnJob) run(c, lo, hi int) {
 
 func (e *engine) attention(s *state, enc *encoder, pooled bool) {
 	s.attn = attnJob{k: e.k, s: s, width: enc.width, heads: enc.heads, causal: enc.causal, pooled: pooled}
-	e.w.parallel(&s.attn, len(s.spans)*enc.heads, 1, &s.wg)
+	e.w.parallel(&s.attn, len(s.spans)*enc.heads, 1, &s.par)
 }

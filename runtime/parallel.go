@@ -1,25 +1,36 @@
 package runtime
 
-import "sync"
+import (
+	"sync"
+	"sync/atomic"
+)
 
 // job is a unit of parallel work: run(c, lo, hi) processes items [lo, hi)
-// as chunk number c (chunks run concurrently; c indexes per-chunk scratch).
-// Jobs are structs kept in the per-call scratch, so dispatching one never
-// allocates.
+// on participant c (participants run concurrently, each running its pieces
+// one after another; c < threads indexes per-participant scratch). Jobs are
+// structs kept in the per-call scratch, so dispatching one never allocates.
 type job interface {
 	run(c, lo, hi int)
 }
 
-// task is one chunk of a job handed to a worker.
+// batch is the shared state of one parallel call: the next unclaimed item
+// and the helpers still running. It lives in the per-call scratch.
+type batch struct {
+	next atomic.Int64
+	wg   sync.WaitGroup
+}
+
+// task asks a worker to join a parallel call as participant c.
 type task struct {
-	j         job
-	c, lo, hi int
-	wg        *sync.WaitGroup
+	j        job
+	c        int
+	b        *batch
+	n, piece int
 }
 
 // workers is a fixed pool of goroutines shared by every forward pass of a
-// model. The caller of parallel runs the first chunk itself and waits for
-// the others, so a busy pool slows a call down but never deadlocks it.
+// model. The caller of parallel works on the job itself and waits for the
+// helpers it woke, so a busy pool slows a call down but never deadlocks it.
 type workers struct {
 	threads int
 	tasks   chan task
@@ -38,8 +49,8 @@ func (w *workers) loop() {
 	for {
 		select {
 		case t := <-w.tasks:
-			t.j.run(t.c, t.lo, t.hi)
-			t.wg.Done()
+			drain(t.j, t.c, t.b, t.n, t.piece)
+			t.b.wg.Done()
 		case <-w.done:
 			return
 		}
@@ -48,33 +59,44 @@ func (w *workers) loop() {
 
 func (w *workers) close() { close(w.done) }
 
-// parallel splits [0, n) into at most threads chunks whose boundaries are
-// multiples of grain (except the end) and runs them concurrently. wg must
-// be idle; it is reused across calls to avoid allocation.
-func (w *workers) parallel(j job, n, grain int, wg *sync.WaitGroup) {
-	chunks := w.chunks(n, grain)
-	if chunks <= 1 {
+// piecesPerThread is how many pieces each participant gets on average.
+// Pieces are claimed dynamically, so a core that is busy with something
+// else (or a helper that wakes late) leaves its share to the others
+// instead of holding up the whole call.
+const piecesPerThread = 4
+
+// parallel splits [0, n) into pieces whose boundaries are multiples of
+// grain (except the end) and runs them on up to threads participants, the
+// caller included. b must be idle; it is reused across calls to avoid
+// allocation.
+func (w *workers) parallel(j job, n, grain int, b *batch) {
+	grain = max(grain, 1)
+	grains := (n + grain - 1) / grain
+	parts := max(1, min(w.threads, grains))
+	if parts <= 1 {
 		if n > 0 {
 			j.run(0, 0, n)
 		}
 		return
 	}
-	size := (n + chunks - 1) / chunks
-	size = (size + grain - 1) / grain * grain
-	c := 1
-	for lo := size; lo < n; lo += size {
-		wg.Add(1)
-		w.tasks <- task{j: j, c: c, lo: lo, hi: min(lo+size, n), wg: wg}
-		c++
+	pieces := min(grains, parts*piecesPerThread)
+	piece := (grains + pieces - 1) / pieces * grain
+	b.next.Store(0)
+	for c := 1; c < parts; c++ {
+		b.wg.Add(1)
+		w.tasks <- task{j: j, c: c, b: b, n: n, piece: piece}
 	}
-	j.run(0, 0, min(size, n))
-	wg.Wait()
+	drain(j, 0, b, n, piece)
+	b.wg.Wait()
 }
 
-// chunks returns how many chunks parallel uses for n items.
-func (w *workers) chunks(n, grain int) int {
-	if grain < 1 {
-		grain = 1
+// drain runs pieces of j as participant c until none is left.
+func drain(j job, c int, b *batch, n, piece int) {
+	for {
+		lo := int(b.next.Add(int64(piece))) - piece
+		if lo >= n {
+			return
+		}
+		j.run(c, lo, min(lo+piece, n))
 	}
-	return max(1, min(w.threads, (n+grain-1)/grain))
 }

@@ -218,6 +218,9 @@ func TestBadInputs(t *testing.T) {
 }
 
 func TestSteadyStateDoesNotAllocate(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector makes sync.Pool drop scratch on purpose")
+	}
 	m := openTest(t, tinyModel(t, "q8"), Options{Threads: 2})
 	r := rand.New(rand.NewPCG(11, 12))
 	ids := randomTexts(r, 3)
