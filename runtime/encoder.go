@@ -304,20 +304,7 @@ func (j *attnJob) run(c, lo, hi int) {
 				nk = sp.pool + 1
 			}
 		}
-		nq := q1 - q0
 		q := s.qkv[base+q0*3*w+h*hd:]
-		scores := s.scores[c][:nq*nk]
-		j.k.MatMul(scores, nk, q, 3*w, kk, 3*w, nil, nq, nk, hd)
-		for i := 0; i < nq; i++ {
-			row := scores[i*nk : (i+1)*nk]
-			lim := nk
-			if j.causal {
-				lim = min(nk, q0+i+1)
-			}
-			j.k.Scale(row[:lim], scale)
-			j.k.Softmax(row[:lim])
-			clear(row[lim:])
-		}
 		vt := s.vt[c][:hd*nk]
 		for t := 0; t < nk; t++ {
 			vr := v[t*3*w : t*3*w+hd]
@@ -325,9 +312,40 @@ func (j *attnJob) run(c, lo, hi int) {
 				vt[d*nk+t] = val
 			}
 		}
-		j.k.MatMul(out, w, scores, nk, vt, nk, nil, nq, hd, nk)
+		// Query rows go in blocks; with a causal mask a block only needs
+		// the keys up to its last row, which skips about 40 % of a full
+		// sequence's score and value products.
+		step := q1 - q0
+		if j.causal {
+			step = causalRows
+		}
+		scores := s.scores[c][:(q1-q0)*nk]
+		for b0 := q0; b0 < q1; b0 += step {
+			b1 := min(b0+step, q1)
+			kb := nk
+			if j.causal {
+				kb = min(nk, b1)
+			}
+			sc := scores[(b0-q0)*nk:]
+			j.k.MatMul(sc, nk, q[(b0-q0)*3*w:], 3*w, kk, 3*w, nil, b1-b0, kb, hd)
+			for i := b0; i < b1; i++ {
+				row := sc[(i-b0)*nk : (i-b0)*nk+kb]
+				lim := kb
+				if j.causal {
+					lim = min(kb, i+1)
+				}
+				j.k.Scale(row[:lim], scale)
+				j.k.Softmax(row[:lim])
+				clear(row[lim:])
+			}
+			j.k.MatMul(out[(b0-q0)*w:], w, sc, nk, vt, nk, nil, b1-b0, hd, kb)
+		}
 	}
 }
+
+// causalRows is the query block of causal attention: small enough to skip
+// most of the masked products, large enough for the MatMul tiles.
+const causalRows = 16
 
 func (e *engine) attention(s *state, enc *encoder, pooled bool) {
 	s.attn = attnJob{k: e.k, s: s, width: enc.width, heads: enc.heads, causal: enc.causal, pooled: pooled}
