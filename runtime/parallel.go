@@ -22,10 +22,10 @@ type batch struct {
 
 // task asks a worker to join a parallel call as participant c.
 type task struct {
-	j        job
-	c        int
-	b        *batch
-	n, piece int
+	j               job
+	c               int
+	b               *batch
+	n, grain, parts int
 }
 
 // workers is a fixed pool of goroutines shared by every forward pass of a
@@ -49,7 +49,7 @@ func (w *workers) loop() {
 	for {
 		select {
 		case t := <-w.tasks:
-			drain(t.j, t.c, t.b, t.n, t.piece)
+			drain(t.j, t.c, t.b, t.n, t.grain, t.parts)
 			t.b.wg.Done()
 		case <-w.done:
 			return
@@ -59,44 +59,44 @@ func (w *workers) loop() {
 
 func (w *workers) close() { close(w.done) }
 
-// piecesPerThread is how many pieces each participant gets on average.
-// Pieces are claimed dynamically, so a core that is busy with something
-// else (or a helper that wakes late) leaves its share to the others
-// instead of holding up the whole call.
-const piecesPerThread = 4
-
 // parallel splits [0, n) into pieces whose boundaries are multiples of
 // grain (except the end) and runs them on up to threads participants, the
-// caller included. b must be idle; it is reused across calls to avoid
+// caller included. Pieces are claimed dynamically and shrink as the work
+// runs out (guided self-scheduling: each claims 1/(2·participants) of what
+// is left, at least one grain), so the participants finish within about one
+// grain of each other, and a core that is busy with something else (or a
+// helper that wakes late) leaves its share to the others instead of holding
+// up the whole call. b must be idle; it is reused across calls to avoid
 // allocation.
 func (w *workers) parallel(j job, n, grain int, b *batch) {
 	grain = max(grain, 1)
-	grains := (n + grain - 1) / grain
-	parts := max(1, min(w.threads, grains))
+	parts := max(1, min(w.threads, (n+grain-1)/grain))
 	if parts <= 1 {
 		if n > 0 {
 			j.run(0, 0, n)
 		}
 		return
 	}
-	pieces := min(grains, parts*piecesPerThread)
-	piece := (grains + pieces - 1) / pieces * grain
 	b.next.Store(0)
 	for c := 1; c < parts; c++ {
 		b.wg.Add(1)
-		w.tasks <- task{j: j, c: c, b: b, n: n, piece: piece}
+		w.tasks <- task{j: j, c: c, b: b, n: n, grain: grain, parts: parts}
 	}
-	drain(j, 0, b, n, piece)
+	drain(j, 0, b, n, grain, parts)
 	b.wg.Wait()
 }
 
-// drain runs pieces of j as participant c until none is left.
-func drain(j job, c int, b *batch, n, piece int) {
+// drain claims and runs pieces of j as participant c until none is left.
+func drain(j job, c int, b *batch, n, grain, parts int) {
 	for {
-		lo := int(b.next.Add(int64(piece))) - piece
+		lo := int(b.next.Load())
 		if lo >= n {
 			return
 		}
-		j.run(c, lo, min(lo+piece, n))
+		size := ((n-lo)/(2*parts) + grain - 1) / grain * grain
+		hi := min(n, lo+max(grain, size))
+		if b.next.CompareAndSwap(int64(lo), int64(hi)) {
+			j.run(c, lo, hi)
+		}
 	}
 }
