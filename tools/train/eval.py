@@ -2,6 +2,7 @@
 """Evaluates the emoji CLIP on the held-out OpenMoji style and prints JSON.
 
     eval.py [--model models/emoji-clip.pt] [--out FILE.json] [--ensemble] [--export-dir DIR]
+            [--export-seen-dir DIR]
 
 Images: every concept that exists in OpenMoji, rendered and normalised by fetch.py (content
 cropped, centred, 56 of 64 px) and composited on white. Texts: "a picture of {CLDR name}" per
@@ -10,7 +11,8 @@ Metrics: zero-shot top-1/top-5 over all those names, text->image recall@1/5/10 (
 image per text), their chance levels, and the seed's modality-gap figures
 (compute_modality_gap, analyze_intra_inter_similarity from 11_modality_gap.py, reproduced below
 with the same arithmetic). --export-dir writes the evaluation images as PNG plus labels.json
-so that another runtime (the Go q8 model) can be scored on exactly the same inputs.
+so that another runtime (the Go q8 model) can be scored on exactly the same inputs;
+--export-seen-dir does the same for the seen (training) style.
 """
 
 import argparse
@@ -139,6 +141,7 @@ def main():
     ap.add_argument("--ensemble", action="store_true", help="also report a template ensemble")
     ap.add_argument("--seen-style", default="twemoji", help="also report on this training style ('' for none)")
     ap.add_argument("--export-dir", default="")
+    ap.add_argument("--export-seen-dir", default="", help="also export the seen style's images (q8 agreement on a style the model knows)")
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -159,6 +162,8 @@ def main():
         sidx, sprem = data.load_style(args.cache, args.seen_style)
         result["seen_style"] = args.seen_style
         result["seen"] = evaluate(model, tok, concepts, sidx, sprem, False)
+        if args.export_seen_dir:
+            export(args.export_seen_dir, concepts, sidx, sprem)
     if args.export_dir:
         export(args.export_dir, concepts, idx, prem)
     atomic.emit_json(result, args.out)
