@@ -14,6 +14,9 @@ import (
 func quickGELU4(x *float32, n int)
 
 //go:noescape
+func geluD4(x *float32, n int)
+
+//go:noescape
 func maxF32(x *float32, n int) float32
 
 //go:noescape
@@ -88,4 +91,15 @@ func (NEON) QuickGELU(x []float32) {
 		quickGELU4(&x[0], n4)
 	}
 	generic.Kernels{}.QuickGELU(x[n4:])
+}
+
+// GELU implements kernels.Kernels.GELU (the exact erf form), x·Φ(x), in
+// float64 lanes with the erfc approximation of kernels/amd64 (relative
+// error < 2e-10), two lanes at a time; see geluD4 in elementwise_arm64.s.
+func (NEON) GELU(x []float32) {
+	n4 := len(x) &^ 3
+	if n4 > 0 {
+		geluD4(&x[0], n4)
+	}
+	generic.Kernels{}.GELU(x[n4:])
 }

@@ -5,7 +5,7 @@
 //	qmatmul_arm64.s   the int8 matrix product (NEON and SDOT tile kernels)
 //	float_arm64.s     MatMul, MatMulF16, Dot, Add, Scale, F16ToF32
 //	quantize_arm64.s  Quantize
-//	elementwise_arm64.s  LayerNorm, Softmax and QuickGELU helpers (float64 lanes)
+//	elementwise_arm64.s  LayerNorm, Softmax, QuickGELU and GELU helpers (float64 lanes)
 //
 // The kernels are unrolled 4×4 tiles whose register numbers follow a
 // pattern, so they are generated rather than typed. Instructions Go's
@@ -171,6 +171,9 @@ func (a *asm) fsubD(d, n, m int) {
 }
 func (a *asm) fmulD(d, n, m int) {
 	a.word(rdnm(0x6e60dc00, d, n, m), "fmul v%d.2d, v%d.2d, v%d.2d", d, n, m)
+}
+func (a *asm) fabsD(d, n int) {
+	a.word(rdnm(0x4ee0f800, d, n, 0), "fabs v%d.2d, v%d.2d", d, n)
 }
 func (a *asm) fmaxD(d, n, m int) {
 	a.word(rdnm(0x4e60f400, d, n, m), "fmax v%d.2d, v%d.2d, v%d.2d", d, n, m)
@@ -931,7 +934,7 @@ func quantizeFile(a *asm) {
 // --- Element-wise kernels in float64 lanes ---
 
 const elementwiseDoc = `
-Helpers of LayerNorm, Softmax and QuickGELU. Generic computes these in
+Helpers of LayerNorm, Softmax, QuickGELU and GELU. Generic computes these in
 float64 and rounds once to float32; so do these routines, two float64
 lanes per vector (FCVTL/FCVTL2 in, FCVTN/FCVTN2 out), so results differ
 from generic only by summation order and by exp's last bits.
@@ -1046,6 +1049,116 @@ func (a *asm) recipD(d, x, t int) {
 	a.i("VMOV V%d.B16, V%d.B16", x, d)
 }
 
+// geluG holds G, the degree-12 polynomial of the erfc approximation that
+// kernels/amd64 uses too (math_amd64.s: our own Chebyshev least-squares
+// fit of log(erfc(u)/t) + u² on u ∈ [0, 10], erfc relative error < 2e-10),
+// lowest degree first.
+var geluG = [13]uint64{
+	0xbfe1e0035ba80e2a, 0x3fe23ff4c9b40092, 0x3f901f6dfd2905fe, 0xbf9e2dbcd9260191,
+	0xbf51189435d106f8, 0x3f6e6b0bb6f562ce, 0xbf32abc2f60c1c70, 0xbf41ef09c3bc4e36,
+	0x3f2347d899a99fd1, 0x3f11c843ca527676, 0xbf04037167dc3c6c, 0xbed3c9a27b084055,
+	0x3ed56a1db38261ed,
+}
+
+// geluD4 writes geluD4 and its coefficient table: x[i] = float32(f·Φ(f)),
+// f = float64(x[i]), four floats (two float64 vectors A and B) per step.
+// For u = |f|/√2: t = 1/(1 + u/2), s = 2.4·t - 1.4, erfc(u) ≈
+// t·exp(G(s) - u²), h = erfc(u)/2, and Φ = h for f < 0 (sign bit set, so
+// -0 too), 1 - h otherwise — computed without a branch as a + b·h with
+// b = -1 or +1 from f's sign bit and a = 0.5 - 0.5·b (exactly 1 or 0), the
+// 1 - h fused so it rounds once. The erfc form keeps the negative tail
+// accurate where generic's 1 + erf(f/√2) cancels.
+//
+// Registers: V1/V2 f, V3/V4 u then sign work, V5/V6 1 + u/2 then t, V7/V8
+// s then a, Φ; G by Horner alternating between (V9, V10) and (V11, V12),
+// ending in V9/V10, which then hold G - u², exp and h. Constants: the exp
+// set of V16-V31 with V21 = sign mask (instead of -1.702), V22 = 1, V24 =
+// 0.5; V13 1/√2, V14 2.4, V15 -1.4; G from the table (32 bytes per
+// coefficient: one load fills both halves' registers).
+func (a *asm) geluD4() {
+	p := "geluD4"
+	for j := len(geluG) - 1; j >= 0; j-- { // highest degree first: the load order
+		k := len(geluG) - 1 - j
+		for c := 0; c < 4; c++ {
+			fmt.Fprintf(&a.b, "DATA geluG<>+%d(SB)/8, $0x%016x\n", 32*k+8*c, geluG[j])
+		}
+	}
+	fmt.Fprintf(&a.b, "GLOBL geluG<>(SB), RODATA|NOPTR, $%d\n\n", 32*len(geluG))
+	a.raw("// func geluD4(x *float32, n int)\n")
+	a.text(p, "$0-16")
+	a.i("MOVD x+0(FP), R0")
+	a.i("MOVD n+8(FP), R1")
+	a.i("LSR $2, R1, R1")
+	a.i("CBZ R1, %s_done", p)
+	a.loadExpConsts()
+	for _, c := range []struct {
+		v    int
+		bits uint64
+		what string
+	}{
+		{cQuick, 1 << 63, "sign mask (replaces -1.702)"},
+		{13, 0x3fe6a09e667f3bcc, "1/√2"},
+		{14, math.Float64bits(2.4), "2.4"},
+		{15, math.Float64bits(-1.4), "-1.4"},
+	} {
+		a.i("MOVD $0x%016x, R9 // %s", c.bits, c.what)
+		a.i("VDUP R9, V%d.D2", c.v)
+	}
+	a.i("MOVD R0, R2") // read pointer; R0 writes
+	a.label(p + "_loop")
+	a.i("VLD1.P 16(R2), [V0.S4]")
+	a.fcvtlD(1, 0)
+	a.fcvtl2D(2, 0)
+	a.fabsD(3, 1)
+	a.fabsD(4, 2)
+	a.fmulD(3, 3, 13) // u
+	a.fmulD(4, 4, 13)
+	a.i("VMOV V%d.B16, V5.B16", cPoly) // 1
+	a.i("VMOV V%d.B16, V6.B16", cPoly)
+	a.i("VFMLA V%d.D2, V3.D2, V5.D2", cPoly+2) // + u/2
+	a.i("VFMLA V%d.D2, V4.D2, V6.D2", cPoly+2)
+	a.recipD(5, 7, 8) // t
+	a.recipD(6, 7, 8)
+	a.i("VMOV V15.B16, V7.B16")
+	a.i("VMOV V15.B16, V8.B16")
+	a.i("VFMLA V14.D2, V5.D2, V7.D2") // s = -1.4 + 2.4·t
+	a.i("VFMLA V14.D2, V6.D2, V8.D2")
+	a.i("MOVD $geluG<>(SB), R5")
+	a.i("VLD1.P 32(R5), [V9.D2, V10.D2]") // G = c12
+	sets := [2][2]int{{9, 10}, {11, 12}} // a load's register pair must be consecutive
+	for k := 1; k < len(geluG); k++ { // G = c_j + G·s, j = 11..0
+		src, dst := sets[(k-1)%2], sets[k%2]
+		a.i("VLD1.P 32(R5), [V%d.D2, V%d.D2]", dst[0], dst[1])
+		a.i("VFMLA V7.D2, V%d.D2, V%d.D2", src[0], dst[0])
+		a.i("VFMLA V8.D2, V%d.D2, V%d.D2", src[1], dst[1])
+	}
+	a.i("VFMLS V3.D2, V3.D2, V9.D2") // G - u²
+	a.i("VFMLS V4.D2, V4.D2, V10.D2")
+	a.expD(9, [5]int{3, 4, 7, 8, 11})
+	a.expD(10, [5]int{3, 4, 7, 8, 11})
+	a.fmulD(9, 9, 5) // erfc(u)
+	a.fmulD(10, 10, 6)
+	a.fmulD(9, 9, cPoly+2) // h
+	a.fmulD(10, 10, cPoly+2)
+	for _, r := range []struct{ f, b, a, h int }{{1, 3, 7, 9}, {2, 4, 8, 10}} {
+		a.i("VAND V%d.B16, V%d.B16, V%d.B16", cQuick, r.f, r.b) // sign of f
+		a.i("VEOR V%d.B16, V%d.B16, V%d.B16", cPoly, r.b, r.b)   // ±1.0: +1 for f < 0
+		a.i("VEOR V%d.B16, V%d.B16, V%d.B16", cQuick, r.b, r.b)  // b: -1 for f ≥ 0, +1 for f < 0
+		a.i("VMOV V%d.B16, V%d.B16", cPoly+2, r.a)
+		a.i("VFMLS V%d.D2, V%d.D2, V%d.D2", cPoly+2, r.b, r.a) // a = 0.5 - 0.5·b
+		a.i("VFMLA V%d.D2, V%d.D2, V%d.D2", r.h, r.b, r.a)     // Φ = a + b·h
+		a.fmulD(r.f, r.f, r.a)
+	}
+	a.fcvtnD(0, 1)
+	a.fcvtn2D(0, 2)
+	a.i("VST1.P [V0.S4], 16(R0)")
+	a.i("SUBS $1, R1, R1")
+	a.i("BNE %s_loop", p)
+	a.label(p + "_done")
+	a.i("RET")
+	a.raw("\n")
+}
+
 func elementwiseFile(a *asm) {
 	a.doc(elementwiseDoc)
 	a.raw("\n#include \"textflag.h\"\n\n")
@@ -1082,6 +1195,8 @@ func elementwiseFile(a *asm) {
 	a.label(p + "_done")
 	a.i("RET")
 	a.raw("\n")
+
+	a.geluD4()
 
 	// maxF32: the NaN-propagating maximum of n ≥ 4 floats.
 	p = "maxF32"

@@ -30,6 +30,7 @@ type impl interface {
 	LayerNorm(dst, x, gamma, beta []float32, eps float32)
 	Softmax(x []float32)
 	QuickGELU(x []float32)
+	GELU(x []float32)
 }
 
 // runnable returns the kernels of this package the CPU can execute.
@@ -275,6 +276,22 @@ func TestElementwiseULP(t *testing.T) {
 			ref.QuickGELU(want)
 			k.QuickGELU(got)
 			check("QuickGELU", want, got)
+		}
+		for _, n := range []int{len(grid), len(grid) - 1, len(grid) - 2, len(grid) - 3} {
+			want, got := append([]float32(nil), grid[:n]...), append([]float32(nil), grid[:n]...)
+			ref.GELU(want)
+			k.GELU(got)
+			for i := range want {
+				// Below 1e-7 generic's 1 + erf(x/√2) has cancelled (the
+				// assembly uses erfc there), so ulps mean nothing; the
+				// kernels' tolerance is 2e-6 relative + 1e-7.
+				if math.Abs(float64(want[i])) < 1e-7 && math.Abs(float64(got[i]-want[i])) <= 1e-7 {
+					continue
+				}
+				if d := ulps(want[i], got[i]); d > 2 {
+					t.Fatalf("%s GELU: [%d] GELU(%v) = %v, generic %v (%d ulp)", k.Name(), i, grid[i], got[i], want[i], d)
+				}
+			}
 		}
 		for trial := range 200 {
 			n := 1 + r.IntN(400)
