@@ -1125,8 +1125,8 @@ func (a *asm) geluD4() {
 	a.i("VFMLA V14.D2, V6.D2, V8.D2")
 	a.i("MOVD $geluG<>(SB), R5")
 	a.i("VLD1.P 32(R5), [V9.D2, V10.D2]") // G = c12
-	sets := [2][2]int{{9, 10}, {11, 12}} // a load's register pair must be consecutive
-	for k := 1; k < len(geluG); k++ { // G = c_j + G·s, j = 11..0
+	sets := [2][2]int{{9, 10}, {11, 12}}  // a load's register pair must be consecutive
+	for k := 1; k < len(geluG); k++ {     // G = c_j + G·s, j = 11..0
 		src, dst := sets[(k-1)%2], sets[k%2]
 		a.i("VLD1.P 32(R5), [V%d.D2, V%d.D2]", dst[0], dst[1])
 		a.i("VFMLA V7.D2, V%d.D2, V%d.D2", src[0], dst[0])
@@ -1142,8 +1142,8 @@ func (a *asm) geluD4() {
 	a.fmulD(10, 10, cPoly+2)
 	for _, r := range []struct{ f, b, a, h int }{{1, 3, 7, 9}, {2, 4, 8, 10}} {
 		a.i("VAND V%d.B16, V%d.B16, V%d.B16", cQuick, r.f, r.b) // sign of f
-		a.i("VEOR V%d.B16, V%d.B16, V%d.B16", cPoly, r.b, r.b)   // ±1.0: +1 for f < 0
-		a.i("VEOR V%d.B16, V%d.B16, V%d.B16", cQuick, r.b, r.b)  // b: -1 for f ≥ 0, +1 for f < 0
+		a.i("VEOR V%d.B16, V%d.B16, V%d.B16", cPoly, r.b, r.b)  // 1.0 with f's sign
+		a.i("VEOR V%d.B16, V%d.B16, V%d.B16", cQuick, r.b, r.b) // b: -1 for f ≥ 0, +1 for f < 0
 		a.i("VMOV V%d.B16, V%d.B16", cPoly+2, r.a)
 		a.i("VFMLS V%d.D2, V%d.D2, V%d.D2", cPoly+2, r.b, r.a) // a = 0.5 - 0.5·b
 		a.i("VFMLA V%d.D2, V%d.D2, V%d.D2", r.h, r.b, r.a)     // Φ = a + b·h
