@@ -1,6 +1,7 @@
 package kernels_test
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -410,6 +411,57 @@ func FuzzQMatMul(f *testing.F) {
 		for _, kk := range kernels.Available() {
 			if kk.Name() != "generic" {
 				compareQMatMul(t, kk, qcase{m, n, k, block}, x, w, xs, ws, nil, int(k16)%64)
+			}
+		}
+	})
+}
+
+// FuzzElementwise compares every fast kernel's Softmax, GELU and QuickGELU
+// with generic on fuzzer-chosen float32 bit patterns (NaN, ±Inf,
+// subnormals and huge values included): same NaN positions and within the
+// stated tolerance, 2e-6 relative plus 1e-7 absolute.
+func FuzzElementwise(f *testing.F) {
+	f.Add([]byte{0, 0, 0x80, 0x3f, 0, 0, 0x80, 0xbf, 0, 0, 0xc0, 0x7f, 0, 0, 0x80, 0x7f, 1, 0, 0, 0})
+	f.Add([]byte{0x00, 0x00, 0xd0, 0xc2, 0x00, 0x00, 0xb2, 0x42, 0xcd, 0xcc, 0x4c, 0xc2, 0x66, 0x66, 0x74, 0x42})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		n := len(data) / 4
+		if n == 0 || n > 300 {
+			return
+		}
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[4*i:]))
+		}
+		for _, k := range kernels.Available() {
+			if k.Name() == "generic" {
+				continue
+			}
+			for _, op := range []struct {
+				name string
+				do   func(k kernels.Kernels, v []float32)
+			}{
+				{"Softmax", func(k kernels.Kernels, v []float32) { k.Softmax(v) }},
+				{"GELU", func(k kernels.Kernels, v []float32) { k.GELU(v) }},
+				{"QuickGELU", func(k kernels.Kernels, v []float32) { k.QuickGELU(v) }},
+			} {
+				want, got := append([]float32(nil), x...), append([]float32(nil), x...)
+				op.do(ref, want)
+				op.do(k, got)
+				for i := range want {
+					w, g := float64(want[i]), float64(got[i])
+					if math.IsNaN(w) || math.IsNaN(g) {
+						if math.IsNaN(w) != math.IsNaN(g) {
+							t.Fatalf("%s %s(%v)[%d] = %v, generic %v", k.Name(), op.name, x[i], i, g, w)
+						}
+						continue
+					}
+					if w == g {
+						continue // equal, infinities included
+					}
+					if d := math.Abs(g - w); d > tolElement*(math.Abs(w)+0.05)+1e-7 {
+						t.Fatalf("%s %s(%v)[%d] = %v, generic %v (|Δ| %g)", k.Name(), op.name, x[i], i, g, w, d)
+					}
+				}
 			}
 		}
 	})
