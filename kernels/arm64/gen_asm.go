@@ -965,12 +965,23 @@ const (
 	polyN  = 9
 )
 
+// dconst is a float64 constant broadcast to both lanes of V(v).
+type dconst struct {
+	v    int
+	bits uint64
+	what string
+}
+
+// dupD broadcasts each constant into its register (through R9).
+func (a *asm) dupD(cs ...dconst) {
+	for _, c := range cs {
+		a.i("MOVD $0x%016x, R9 // %s", c.bits, c.what)
+		a.i("VDUP R9, V%d.D2", c.v)
+	}
+}
+
 func (a *asm) loadExpConsts() {
-	consts := []struct {
-		v    int
-		bits uint64
-		what string
-	}{
+	consts := []dconst{
 		{cLog2e, math.Float64bits(math.Log2E), "log2(e)"},
 		{cLn2hi, 0x3fe62e42fee00000, "ln2, high part"},
 		{cLn2lo, 0x3dea39ef35793c76, "ln2, low part"},
@@ -983,16 +994,39 @@ func (a *asm) loadExpConsts() {
 		if j > 0 {
 			f *= float64(j)
 		}
-		consts = append(consts, struct {
-			v    int
-			bits uint64
-			what string
-		}{cPoly + j, math.Float64bits(1 / f), fmt.Sprintf("1/%d!", j)})
+		consts = append(consts, dconst{cPoly + j, math.Float64bits(1 / f), fmt.Sprintf("1/%d!", j)})
 	}
-	for _, c := range consts {
-		a.i("MOVD $0x%016x, R9 // %s", c.bits, c.what)
-		a.i("VDUP R9, V%d.D2", c.v)
-	}
+	a.dupD(consts...)
+}
+
+// mapD4 writes `func p(x *float32, n int)`, which replaces each x[i] by
+// float32(f(float64(x[i]))) for n a multiple of 4: with the exp constants
+// and extra loaded, each step reads four floats into V0, widens them to V1
+// (low two) and V2 (high two), runs body, which leaves f of them in V1 and
+// V2, and narrows those back in place.
+func (a *asm) mapD4(p string, extra []dconst, body func()) {
+	a.raw("// func " + p + "(x *float32, n int)\n")
+	a.text(p, "$0-16")
+	a.i("MOVD x+0(FP), R0")
+	a.i("MOVD n+8(FP), R1")
+	a.i("LSR $2, R1, R1")
+	a.i("CBZ R1, %s_done", p)
+	a.loadExpConsts()
+	a.dupD(extra...)
+	a.i("MOVD R0, R2") // read pointer; R0 writes
+	a.label(p + "_loop")
+	a.i("VLD1.P 16(R2), [V0.S4]")
+	a.fcvtlD(1, 0)
+	a.fcvtl2D(2, 0)
+	body()
+	a.fcvtnD(0, 1)
+	a.fcvtn2D(0, 2)
+	a.i("VST1.P [V0.S4], 16(R0)")
+	a.i("SUBS $1, R1, R1")
+	a.i("BNE %s_loop", p)
+	a.label(p + "_done")
+	a.i("RET")
+	a.raw("\n")
 }
 
 // expD replaces the two float64 lanes of Vx by their exponentials, using
@@ -1076,7 +1110,6 @@ var geluG = [13]uint64{
 // 0.5; V13 1/√2, V14 2.4, V15 -1.4; G from the table (32 bytes per
 // coefficient: one load fills both halves' registers).
 func (a *asm) geluD4() {
-	p := "geluD4"
 	for j := len(geluG) - 1; j >= 0; j-- { // highest degree first: the load order
 		k := len(geluG) - 1 - j
 		for c := 0; c < 4; c++ {
@@ -1084,79 +1117,53 @@ func (a *asm) geluD4() {
 		}
 	}
 	fmt.Fprintf(&a.b, "GLOBL geluG<>(SB), RODATA|NOPTR, $%d\n\n", 32*len(geluG))
-	a.raw("// func geluD4(x *float32, n int)\n")
-	a.text(p, "$0-16")
-	a.i("MOVD x+0(FP), R0")
-	a.i("MOVD n+8(FP), R1")
-	a.i("LSR $2, R1, R1")
-	a.i("CBZ R1, %s_done", p)
-	a.loadExpConsts()
-	for _, c := range []struct {
-		v    int
-		bits uint64
-		what string
-	}{
+	a.mapD4("geluD4", []dconst{
 		{cQuick, 1 << 63, "sign mask (replaces -1.702)"},
 		{13, 0x3fe6a09e667f3bcc, "1/√2"},
 		{14, math.Float64bits(2.4), "2.4"},
 		{15, math.Float64bits(-1.4), "-1.4"},
-	} {
-		a.i("MOVD $0x%016x, R9 // %s", c.bits, c.what)
-		a.i("VDUP R9, V%d.D2", c.v)
-	}
-	a.i("MOVD R0, R2") // read pointer; R0 writes
-	a.label(p + "_loop")
-	a.i("VLD1.P 16(R2), [V0.S4]")
-	a.fcvtlD(1, 0)
-	a.fcvtl2D(2, 0)
-	a.fabsD(3, 1)
-	a.fabsD(4, 2)
-	a.fmulD(3, 3, 13) // u
-	a.fmulD(4, 4, 13)
-	a.i("VMOV V%d.B16, V5.B16", cPoly) // 1
-	a.i("VMOV V%d.B16, V6.B16", cPoly)
-	a.i("VFMLA V%d.D2, V3.D2, V5.D2", cPoly+2) // + u/2
-	a.i("VFMLA V%d.D2, V4.D2, V6.D2", cPoly+2)
-	a.recipD(5, 7, 8) // t
-	a.recipD(6, 7, 8)
-	a.i("VMOV V15.B16, V7.B16")
-	a.i("VMOV V15.B16, V8.B16")
-	a.i("VFMLA V14.D2, V5.D2, V7.D2") // s = -1.4 + 2.4·t
-	a.i("VFMLA V14.D2, V6.D2, V8.D2")
-	a.i("MOVD $geluG<>(SB), R5")
-	a.i("VLD1.P 32(R5), [V9.D2, V10.D2]") // G = c12
-	sets := [2][2]int{{9, 10}, {11, 12}}  // a load's register pair must be consecutive
-	for k := 1; k < len(geluG); k++ {     // G = c_j + G·s, j = 11..0
-		src, dst := sets[(k-1)%2], sets[k%2]
-		a.i("VLD1.P 32(R5), [V%d.D2, V%d.D2]", dst[0], dst[1])
-		a.i("VFMLA V7.D2, V%d.D2, V%d.D2", src[0], dst[0])
-		a.i("VFMLA V8.D2, V%d.D2, V%d.D2", src[1], dst[1])
-	}
-	a.i("VFMLS V3.D2, V3.D2, V9.D2") // G - u²
-	a.i("VFMLS V4.D2, V4.D2, V10.D2")
-	a.expD(9, [5]int{3, 4, 7, 8, 11})
-	a.expD(10, [5]int{3, 4, 7, 8, 11})
-	a.fmulD(9, 9, 5) // erfc(u)
-	a.fmulD(10, 10, 6)
-	a.fmulD(9, 9, cPoly+2) // h
-	a.fmulD(10, 10, cPoly+2)
-	for _, r := range []struct{ f, b, a, h int }{{1, 3, 7, 9}, {2, 4, 8, 10}} {
-		a.i("VAND V%d.B16, V%d.B16, V%d.B16", cQuick, r.f, r.b) // sign of f
-		a.i("VEOR V%d.B16, V%d.B16, V%d.B16", cPoly, r.b, r.b)  // 1.0 with f's sign
-		a.i("VEOR V%d.B16, V%d.B16, V%d.B16", cQuick, r.b, r.b) // b: -1 for f ≥ 0, +1 for f < 0
-		a.i("VMOV V%d.B16, V%d.B16", cPoly+2, r.a)
-		a.i("VFMLS V%d.D2, V%d.D2, V%d.D2", cPoly+2, r.b, r.a) // a = 0.5 - 0.5·b
-		a.i("VFMLA V%d.D2, V%d.D2, V%d.D2", r.h, r.b, r.a)     // Φ = a + b·h
-		a.fmulD(r.f, r.f, r.a)
-	}
-	a.fcvtnD(0, 1)
-	a.fcvtn2D(0, 2)
-	a.i("VST1.P [V0.S4], 16(R0)")
-	a.i("SUBS $1, R1, R1")
-	a.i("BNE %s_loop", p)
-	a.label(p + "_done")
-	a.i("RET")
-	a.raw("\n")
+	}, func() {
+		a.fabsD(3, 1)
+		a.fabsD(4, 2)
+		a.fmulD(3, 3, 13) // u
+		a.fmulD(4, 4, 13)
+		a.i("VMOV V%d.B16, V5.B16", cPoly) // 1
+		a.i("VMOV V%d.B16, V6.B16", cPoly)
+		a.i("VFMLA V%d.D2, V3.D2, V5.D2", cPoly+2) // + u/2
+		a.i("VFMLA V%d.D2, V4.D2, V6.D2", cPoly+2)
+		a.recipD(5, 7, 8) // t
+		a.recipD(6, 7, 8)
+		a.i("VMOV V15.B16, V7.B16")
+		a.i("VMOV V15.B16, V8.B16")
+		a.i("VFMLA V14.D2, V5.D2, V7.D2") // s = -1.4 + 2.4·t
+		a.i("VFMLA V14.D2, V6.D2, V8.D2")
+		a.i("MOVD $geluG<>(SB), R5")
+		a.i("VLD1.P 32(R5), [V9.D2, V10.D2]") // G = c12
+		sets := [2][2]int{{9, 10}, {11, 12}}  // a load's register pair must be consecutive
+		for k := 1; k < len(geluG); k++ {     // G = c_j + G·s, j = 11..0
+			src, dst := sets[(k-1)%2], sets[k%2]
+			a.i("VLD1.P 32(R5), [V%d.D2, V%d.D2]", dst[0], dst[1])
+			a.i("VFMLA V7.D2, V%d.D2, V%d.D2", src[0], dst[0])
+			a.i("VFMLA V8.D2, V%d.D2, V%d.D2", src[1], dst[1])
+		}
+		a.i("VFMLS V3.D2, V3.D2, V9.D2") // G - u²
+		a.i("VFMLS V4.D2, V4.D2, V10.D2")
+		a.expD(9, [5]int{3, 4, 7, 8, 11})
+		a.expD(10, [5]int{3, 4, 7, 8, 11})
+		a.fmulD(9, 9, 5) // erfc(u)
+		a.fmulD(10, 10, 6)
+		a.fmulD(9, 9, cPoly+2) // h
+		a.fmulD(10, 10, cPoly+2)
+		for _, r := range []struct{ f, b, a, h int }{{1, 3, 7, 9}, {2, 4, 8, 10}} {
+			a.i("VAND V%d.B16, V%d.B16, V%d.B16", cQuick, r.f, r.b) // sign of f
+			a.i("VEOR V%d.B16, V%d.B16, V%d.B16", cPoly, r.b, r.b)  // 1.0 with f's sign
+			a.i("VEOR V%d.B16, V%d.B16, V%d.B16", cQuick, r.b, r.b) // b: -1 for f ≥ 0, +1 for f < 0
+			a.i("VMOV V%d.B16, V%d.B16", cPoly+2, r.a)
+			a.i("VFMLS V%d.D2, V%d.D2, V%d.D2", cPoly+2, r.b, r.a) // a = 0.5 - 0.5·b
+			a.i("VFMLA V%d.D2, V%d.D2, V%d.D2", r.h, r.b, r.a)     // Φ = a + b·h
+			a.fmulD(r.f, r.f, r.a)
+		}
+	})
 }
 
 func elementwiseFile(a *asm) {
@@ -1164,42 +1171,23 @@ func elementwiseFile(a *asm) {
 	a.raw("\n#include \"textflag.h\"\n\n")
 
 	// quickGELU4: x[i] = float32(f / (1 + exp(-1.702·f))), f = float64(x[i]).
-	p := "quickGELU4"
-	a.raw("// func quickGELU4(x *float32, n int)\n")
-	a.text(p, "$0-16")
-	a.i("MOVD x+0(FP), R0")
-	a.i("MOVD n+8(FP), R1")
-	a.i("LSR $2, R1, R1")
-	a.i("CBZ R1, %s_done", p)
-	a.loadExpConsts()
-	a.i("MOVD R0, R2") // read pointer; R0 writes
-	a.label(p + "_loop")
-	a.i("VLD1.P 16(R2), [V0.S4]")
-	a.fcvtlD(1, 0)
-	a.fcvtl2D(2, 0)
-	a.fmulD(3, 1, cQuick)
-	a.fmulD(4, 2, cQuick)
-	a.expD(3, [5]int{5, 6, 7, 8, 9})
-	a.expD(4, [5]int{10, 11, 12, 13, 14})
-	a.faddD(3, 3, cPoly) // d = 1 + e
-	a.faddD(4, 4, cPoly)
-	a.recipD(3, 5, 6) // 1/d
-	a.recipD(4, 7, 8)
-	a.fmulD(1, 1, 3) // f · 1/d
-	a.fmulD(2, 2, 4)
-	a.fcvtnD(0, 1)
-	a.fcvtn2D(0, 2)
-	a.i("VST1.P [V0.S4], 16(R0)")
-	a.i("SUBS $1, R1, R1")
-	a.i("BNE %s_loop", p)
-	a.label(p + "_done")
-	a.i("RET")
-	a.raw("\n")
+	a.mapD4("quickGELU4", nil, func() {
+		a.fmulD(3, 1, cQuick)
+		a.fmulD(4, 2, cQuick)
+		a.expD(3, [5]int{5, 6, 7, 8, 9})
+		a.expD(4, [5]int{10, 11, 12, 13, 14})
+		a.faddD(3, 3, cPoly) // d = 1 + e
+		a.faddD(4, 4, cPoly)
+		a.recipD(3, 5, 6) // 1/d
+		a.recipD(4, 7, 8)
+		a.fmulD(1, 1, 3) // f · 1/d
+		a.fmulD(2, 2, 4)
+	})
 
 	a.geluD4()
 
 	// maxF32: the NaN-propagating maximum of n ≥ 4 floats.
-	p = "maxF32"
+	p := "maxF32"
 	a.raw("// func maxF32(x *float32, n int) float32\n")
 	a.text(p, "$0-20")
 	a.i("MOVD x+0(FP), R0")
