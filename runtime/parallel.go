@@ -14,21 +14,22 @@ type job interface {
 	run(c, lo, hi int)
 }
 
-// batch is the shared state of one parallel call: the next unclaimed item
-// and the helpers still running (counted twice: pending for the caller's
-// spin, wg for its blocking wait). It lives in the per-call scratch.
+// batch is the shared state of one parallel call: the job and its shape,
+// the next unclaimed item and the helpers still running (counted twice:
+// pending for the caller's spin, wg for its blocking wait). It lives in the
+// per-call scratch.
 type batch struct {
-	next    atomic.Int64
-	pending atomic.Int32
-	wg      sync.WaitGroup
+	j               job
+	n, grain, parts int
+	next            atomic.Int64
+	pending         atomic.Int32
+	wg              sync.WaitGroup
 }
 
-// task asks a worker to join a parallel call as participant c.
+// task asks a worker to join the parallel call b as participant c.
 type task struct {
-	j               job
-	c               int
-	b               *batch
-	n, grain, parts int
+	b *batch
+	c int
 }
 
 // workers is a fixed pool of goroutines shared by every forward pass of a
@@ -72,7 +73,7 @@ func (w *workers) loop() {
 		if !ok {
 			return
 		}
-		drain(t.j, t.c, t.b, t.n, t.grain, t.parts)
+		t.b.drain(t.c)
 		t.b.pending.Add(-1)
 		t.b.wg.Done()
 	}
@@ -116,29 +117,31 @@ func (w *workers) parallel(j job, n, grain int, b *batch) {
 		}
 		return
 	}
+	b.j, b.n, b.grain, b.parts = j, n, grain, parts
 	b.next.Store(0)
 	b.pending.Store(int32(parts - 1))
 	b.wg.Add(parts - 1)
 	for c := 1; c < parts; c++ {
-		w.tasks <- task{j: j, c: c, b: b, n: n, grain: grain, parts: parts}
+		w.tasks <- task{b: b, c: c}
 	}
-	drain(j, 0, b, n, grain, parts)
+	b.drain(0)
 	for i := 0; w.spin && i < callerSpin && b.pending.Load() != 0; i++ {
 	}
 	b.wg.Wait()
 }
 
-// drain claims and runs pieces of j as participant c until none is left.
-func drain(j job, c int, b *batch, n, grain, parts int) {
+// drain claims and runs pieces of the job as participant c until none is
+// left.
+func (b *batch) drain(c int) {
 	for {
 		lo := int(b.next.Load())
-		if lo >= n {
+		if lo >= b.n {
 			return
 		}
-		size := ((n-lo)/(2*parts) + grain - 1) / grain * grain
-		hi := min(n, lo+max(grain, size))
+		size := ((b.n-lo)/(2*b.parts) + b.grain - 1) / b.grain * b.grain
+		hi := min(b.n, lo+max(b.grain, size))
 		if b.next.CompareAndSwap(int64(lo), int64(hi)) {
-			j.run(c, lo, hi)
+			b.j.run(c, lo, hi)
 		}
 	}
 }
