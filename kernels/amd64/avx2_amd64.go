@@ -260,26 +260,21 @@ func (a AVX2) Softmax(x []float32) {
 
 // GELU implements kernels.Kernels.GELU (exact-erf form) with a float64
 // erfc approximation of relative error < 2e-10 (see math_amd64.s).
-func (AVX2) GELU(x []float32) {
+func (a AVX2) GELU(x []float32) {
 	n4 := len(x) &^ 3
 	if n4 > 0 {
 		gelu(&x[0], n4)
 	}
-	for i := n4; i < len(x); i++ {
-		f := float64(x[i])
-		x[i] = float32(0.5 * f * (1 + math.Erf(f/math.Sqrt2)))
-	}
+	a.Kernels.GELU(x[n4:])
 }
 
 // QuickGELU implements kernels.Kernels.QuickGELU with the float32 exp of
-// exp32_amd64.s (within a few ulps of generic's float64 arithmetic).
-func (AVX2) QuickGELU(x []float32) {
+// exp32_amd64.s (within 2 ulp of generic's float64 arithmetic); the last
+// len(x) mod 8 values go to generic.
+func (a AVX2) QuickGELU(x []float32) {
 	n8 := len(x) &^ 7
 	if n8 > 0 {
 		quickGELU32(&x[0], n8)
 	}
-	for i := n8; i < len(x); i++ {
-		f := float64(x[i])
-		x[i] = float32(f / (1 + math.Exp(-1.702*f)))
-	}
+	a.Kernels.QuickGELU(x[n8:])
 }
