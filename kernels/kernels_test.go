@@ -235,15 +235,28 @@ func TestQuantizeMatchesGeneric(t *testing.T) {
 	})
 }
 
-// closeTo reports |a-b| ≤ tol·scale.
+// closeTo reports |a-b| ≤ tol·scale, with NaN where generic has NaN and
+// the same infinity where generic has one.
 func closeTo(t *testing.T, what string, got, want []float32, tol float64, scale func(i int) float64) {
 	t.Helper()
 	for i := range want {
 		d := math.Abs(float64(got[i]) - float64(want[i]))
+		if math.IsInf(float64(want[i]), 0) {
+			d = 0
+			if got[i] != want[i] {
+				d = math.Inf(1)
+			}
+		}
 		if d > tol*scale(i) || math.IsNaN(float64(got[i])) != math.IsNaN(float64(want[i])) {
 			t.Fatalf("%s: [%d] = %v, generic %v (|Δ| %g > %g)", what, i, got[i], want[i], d, tol*scale(i))
 		}
 	}
+}
+
+// elementScale is the scale of the element-wise tolerance: tolElement
+// times it is 2e-6 relative plus 1e-7 absolute.
+func elementScale(want []float32) func(int) float64 {
+	return func(i int) float64 { return math.Abs(float64(want[i])) + 0.05 + 1e-7 }
 }
 
 // Float tolerances, stated once: matrix products within 1e-5 of Σ|a·b|;
@@ -310,9 +323,6 @@ func TestElementwiseMatchesGeneric(t *testing.T) {
 			for _, scale := range []float32{1e-3, 1, 8, 40} {
 				x := randF32(r, n, scale)
 				y := randF32(r, n, scale)
-				rel := func(want []float32) func(int) float64 {
-					return func(i int) float64 { return math.Abs(float64(want[i])) + 0.05 }
-				}
 				// Dot
 				var mag float64 = 1e-30
 				for i := range x {
@@ -340,9 +350,7 @@ func TestElementwiseMatchesGeneric(t *testing.T) {
 					if op.name == "LayerNorm" {
 						tol = 1e-5
 					}
-					closeTo(t, fmt.Sprintf("%s n=%d scale=%g", op.name, n, scale), got, want, tol, func(i int) float64 {
-						return rel(want)(i) + 1e-7
-					})
+					closeTo(t, fmt.Sprintf("%s n=%d scale=%g", op.name, n, scale), got, want, tol, elementScale(want))
 				}
 			}
 		}
@@ -419,7 +427,7 @@ func FuzzQMatMul(f *testing.F) {
 // FuzzElementwise compares every fast kernel's Softmax, GELU and QuickGELU
 // with generic on fuzzer-chosen float32 bit patterns (NaN, ±Inf,
 // subnormals and huge values included): same NaN positions and within the
-// stated tolerance, 2e-6 relative plus 1e-7 absolute.
+// stated tolerance (closeTo, elementScale).
 func FuzzElementwise(f *testing.F) {
 	f.Add([]byte{0, 0, 0x80, 0x3f, 0, 0, 0x80, 0xbf, 0, 0, 0xc0, 0x7f, 0, 0, 0x80, 0x7f, 1, 0, 0, 0})
 	f.Add([]byte{0x00, 0x00, 0xd0, 0xc2, 0x00, 0x00, 0xb2, 0x42, 0xcd, 0xcc, 0x4c, 0xc2, 0x66, 0x66, 0x74, 0x42})
@@ -447,21 +455,7 @@ func FuzzElementwise(f *testing.F) {
 				want, got := append([]float32(nil), x...), append([]float32(nil), x...)
 				op.do(ref, want)
 				op.do(k, got)
-				for i := range want {
-					w, g := float64(want[i]), float64(got[i])
-					if math.IsNaN(w) || math.IsNaN(g) {
-						if math.IsNaN(w) != math.IsNaN(g) {
-							t.Fatalf("%s %s(%v)[%d] = %v, generic %v", k.Name(), op.name, x[i], i, g, w)
-						}
-						continue
-					}
-					if w == g {
-						continue // equal, infinities included
-					}
-					if d := math.Abs(g - w); d > tolElement*(math.Abs(w)+0.05)+1e-7 {
-						t.Fatalf("%s %s(%v)[%d] = %v, generic %v (|Δ| %g)", k.Name(), op.name, x[i], i, g, w, d)
-					}
-				}
+				closeTo(t, fmt.Sprintf("%s %s", k.Name(), op.name), got, want, tolElement, elementScale(want))
 			}
 		}
 	})
