@@ -30,6 +30,7 @@
 // and on random rows, far inside the stated 2e-6 relative tolerance.
 
 #include "textflag.h"
+#include "reduce_amd64.h"
 
 DATA fExpLo<>+0(SB)/8, $0xc2d00000c2d00000
 DATA fExpLo<>+8(SB)/8, $0xc2d00000c2d00000
@@ -211,10 +212,7 @@ s32loop:
 	JMP          s32loop
 
 s32done:
-	VEXTRACTF128 $1, Y7, X1
-	VADDPD       X1, X7, X7
-	VUNPCKHPD    X7, X7, X1
-	VADDSD       X1, X7, X7
+	HSUMPD(Y7, X7, X1)
 	VMOVSD       X7, ret+24(FP)
 	VZEROUPPER
 	RET

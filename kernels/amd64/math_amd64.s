@@ -25,6 +25,7 @@
 // (the Go wrapper finishes the rest with the generic arithmetic).
 
 #include "textflag.h"
+#include "reduce_amd64.h"
 
 DATA cExpLo<>+0(SB)/8, $0xc086200000000000
 DATA cExpLo<>+8(SB)/8, $0xc086200000000000
@@ -315,10 +316,7 @@ lsloop:
 	JMP       lsloop
 
 lsdone:
-	VEXTRACTF128 $1, Y0, X1
-	VADDPD       X1, X0, X0
-	VUNPCKHPD    X0, X0, X1
-	VADDSD       X1, X0, X0
+	HSUMPD(Y0, X0, X1)
 	VMOVSD       X0, ret+16(FP)
 	VZEROUPPER
 	RET
@@ -343,10 +341,7 @@ lqloop:
 	JMP         lqloop
 
 lqdone:
-	VEXTRACTF128 $1, Y0, X1
-	VADDPD       X1, X0, X0
-	VUNPCKHPD    X0, X0, X1
-	VADDSD       X1, X0, X0
+	HSUMPD(Y0, X0, X1)
 	VMOVSD       X0, ret+24(FP)
 	VZEROUPPER
 	RET
