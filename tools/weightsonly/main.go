@@ -61,14 +61,14 @@ func run(f32Path, q8Path, out string, re *regexp.Regexp) error {
 	w.SetMetadata(&meta)
 	swapped := 0
 	for _, t := range ref.Tensors() {
-		v, err := tensorValues(t, q, re)
+		v, fromQ8, err := tensorValues(t, q, re)
 		if err != nil {
 			return errors.Join(fmt.Errorf("%s: %w", t.Name, err), w.Abort())
 		}
-		if v.swapped {
+		if fromQ8 {
 			swapped++
 		}
-		if err := w.AddF32(t.Name, t.Shape, v.data); err != nil {
+		if err := w.AddF32(t.Name, t.Shape, v); err != nil {
 			return errors.Join(err, w.Abort())
 		}
 	}
@@ -79,31 +79,26 @@ func run(f32Path, q8Path, out string, re *regexp.Regexp) error {
 	return nil
 }
 
-type values struct {
-	data    []float32
-	swapped bool
-}
-
-// tensorValues returns t's values, or the dequantised q8 tensor of the same
-// name when q holds one that re matches.
-func tensorValues(t *format.Tensor, q *format.File, re *regexp.Regexp) (values, error) {
+// tensorValues returns t's values, or (fromQ8 true) the dequantised q8
+// tensor of the same name when q holds one that re matches.
+func tensorValues(t *format.Tensor, q *format.File, re *regexp.Regexp) (v []float32, fromQ8 bool, err error) {
 	if qt, err := q.Tensor(t.Name); err == nil && qt.DType == format.Q8 && re.MatchString(t.Name) {
 		data, scales, err := qt.Q8()
 		if err != nil {
-			return values{}, err
+			return nil, false, err
 		}
 		m := &quant.Matrix{Rows: qt.Rows(), Cols: qt.Cols(), Block: qt.Block, Data: data, Scales: scales}
 		if err := m.Validate(); err != nil {
-			return values{}, err
+			return nil, false, err
 		}
 		if m.Rows*m.Cols != t.NumElements() {
-			return values{}, fmt.Errorf("q8 tensor has %d values, f32 has %d", m.Rows*m.Cols, t.NumElements())
+			return nil, false, fmt.Errorf("q8 tensor has %d values, f32 has %d", m.Rows*m.Cols, t.NumElements())
 		}
-		return values{m.Dequantize(), true}, nil
+		return m.Dequantize(), true, nil
 	}
 	if t.DType != format.F32 {
-		return values{}, fmt.Errorf("not f32 (%s)", t.DType)
+		return nil, false, fmt.Errorf("not f32 (%s)", t.DType)
 	}
-	v, err := t.F32()
-	return values{v, false}, err
+	v, err = t.F32()
+	return v, false, err
 }
