@@ -18,7 +18,6 @@ import (
 
 	"github.com/clipinfer/clipinfer/checkpoint"
 	"github.com/clipinfer/clipinfer/format"
-	"github.com/clipinfer/clipinfer/kernels/generic"
 	"github.com/clipinfer/clipinfer/quant"
 )
 
@@ -249,8 +248,8 @@ func addTensor(w *format.Writer, t planned, v []float32, typ string, block int, 
 		h := make([]uint16, len(v))
 		var num, den float64
 		for i, x := range v {
-			h[i] = generic.FloatToHalf(x)
-			d := float64(x) - float64(generic.HalfToFloat(h[i]))
+			h[i] = quant.FloatToHalf(x)
+			d := float64(x) - float64(quant.HalfToFloat(h[i]))
 			num += d * d
 			den += float64(x) * float64(x)
 		}
