@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"sync"
+
+	"github.com/clipinfer/clipinfer/quant"
 )
 
 // DType is the element type of a tensor as stored in a checkpoint.
@@ -90,36 +92,13 @@ var torchDTypes = map[string]DType{
 	"bool":  Bool,
 }
 
-// halfToFloat32 converts IEEE binary16 bits to float32 exactly (subnormals,
-// infinities and NaN payloads included).
-func halfToFloat32(h uint16) float32 {
-	sign := uint32(h>>15) << 31
-	exp := uint32(h>>10) & 0x1f
-	mant := uint32(h) & 0x3ff
-	switch {
-	case exp == 0x1f: // Inf or NaN
-		return math.Float32frombits(sign | 0x7f800000 | mant<<13)
-	case exp != 0: // normal
-		return math.Float32frombits(sign | (exp+112)<<23 | mant<<13)
-	case mant == 0: // signed zero
-		return math.Float32frombits(sign)
-	default: // subnormal: renormalise
-		e := uint32(113)
-		for mant&0x400 == 0 {
-			mant <<= 1
-			e--
-		}
-		return math.Float32frombits(sign | e<<23 | (mant&0x3ff)<<13)
-	}
-}
-
 // halfTable maps every binary16 bit pattern to its float32 value (256 KiB,
-// built on first use): a lookup beats the branches of halfToFloat32 on
+// built on first use): a lookup beats the branches of quant.HalfToFloat on
 // real weights.
 var halfTable = sync.OnceValue(func() *[1 << 16]float32 {
 	var t [1 << 16]float32
 	for i := range t {
-		t[i] = halfToFloat32(uint16(i))
+		t[i] = quant.HalfToFloat(uint16(i))
 	}
 	return &t
 })

@@ -4,12 +4,13 @@ import (
 	"math"
 	"testing"
 
+	"github.com/clipinfer/clipinfer/quant"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 // TestHalfToFloat32AllPatterns checks every binary16 bit pattern against the
-// textbook formula, and the lookup table against the function.
+// textbook formula, and the lookup table against it.
 func TestHalfToFloat32AllPatterns(t *testing.T) {
 	table := halfTable()
 	for i := range 1 << 16 {
@@ -19,7 +20,7 @@ func TestHalfToFloat32AllPatterns(t *testing.T) {
 			sign = -1
 		}
 		exp, mant := int(h>>10)&0x1f, float64(h&0x3ff)
-		got := halfToFloat32(h)
+		got := quant.HalfToFloat(h)
 		require.Equal(t, math.Float32bits(got), math.Float32bits(table[h]), "table at %#04x", h)
 		switch exp {
 		case 0x1f:

@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -21,6 +22,28 @@ const (
 	sotToken = 49406
 	eotToken = 49407
 )
+
+func init() {
+	registerFamily(sourceFamily{name: "hf-clip", detect: isHFCLIP, plan: (*source).planHF})
+	registerFamily(sourceFamily{name: "openai", detect: isOpenAI, plan: (*source).planOpenAI})
+	registerFamily(sourceFamily{name: "hf-weights", detect: isHFWeightsOnly, plan: func(*source) (*plan, error) {
+		return nil, errors.New("these are Hugging Face CLIPModel weights: convert the model directory (with config.json), not the weights file alone")
+	}})
+}
+
+// isHFCLIP: a Hugging Face CLIPModel directory.
+func isHFCLIP(s *source) bool { return s.hf != nil }
+
+// isOpenAI: an OpenAI or OpenCLIP state dict.
+func isOpenAI(s *source) bool {
+	return s.hf == nil && (s.has("visual.conv1.weight") || s.has("token_embedding.weight"))
+}
+
+// isHFWeightsOnly: the weights of a Hugging Face model without its
+// directory (and so without its configuration).
+func isHFWeightsOnly(s *source) bool {
+	return s.hf == nil && (s.has("vision_model.embeddings.patch_embedding.weight") || s.has("text_model.embeddings.token_embedding.weight"))
+}
 
 // builder accumulates the output plan and the first shape error.
 type builder struct {

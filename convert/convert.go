@@ -8,7 +8,6 @@
 package convert
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -18,7 +17,6 @@ import (
 
 	"github.com/clipinfer/clipinfer/checkpoint"
 	"github.com/clipinfer/clipinfer/format"
-	"github.com/clipinfer/clipinfer/kernels/generic"
 	"github.com/clipinfer/clipinfer/quant"
 )
 
@@ -249,8 +247,8 @@ func addTensor(w *format.Writer, t planned, v []float32, typ string, block int, 
 		h := make([]uint16, len(v))
 		var num, den float64
 		for i, x := range v {
-			h[i] = generic.FloatToHalf(x)
-			d := float64(x) - float64(generic.HalfToFloat(h[i]))
+			h[i] = quant.FloatToHalf(x)
+			d := float64(x) - float64(quant.HalfToFloat(h[i]))
 			num += d * d
 			den += float64(x) * float64(x)
 		}
@@ -337,22 +335,35 @@ func (s *source) values(name string) func() ([]float32, error) {
 	}
 }
 
+// sourceFamily is one family of source checkpoints: how it is recognised
+// and how it maps to a clipinfer file. Each family registers itself from
+// its own file. The first family whose detector accepts a source reads it
+// (registration order: file order, then order within a file).
+type sourceFamily struct {
+	name string
+	// detect reports whether an opened source belongs to the family.
+	detect func(s *source) bool
+	// plan builds the output plan (or explains why it cannot).
+	plan func(s *source) (*plan, error)
+}
+
+var sourceFamilies []sourceFamily
+
+func registerFamily(f sourceFamily) { sourceFamilies = append(sourceFamilies, f) }
+
 // plan recognises the family from the keys and builds the output plan.
 func (s *source) plan() (*plan, error) {
-	var p *plan
-	var err error
-	switch {
-	case s.hf != nil:
-		p, err = s.planHF()
-	case s.has("visual.conv1.weight") || s.has("token_embedding.weight"):
-		p, err = s.planOpenAI()
-	case s.has("text_encoder.lstm.weight_ih_l0") || s.has("image_encoder.encoder.0.weight"):
-		p, err = s.planSimpleCLIP()
-	case s.has("vision_model.embeddings.patch_embedding.weight") || s.has("text_model.embeddings.token_embedding.weight"):
-		return nil, errors.New("these are Hugging Face CLIPModel weights: convert the model directory (with config.json), not the weights file alone")
-	default:
+	var fam *sourceFamily
+	for i := range sourceFamilies {
+		if sourceFamilies[i].detect(s) {
+			fam = &sourceFamilies[i]
+			break
+		}
+	}
+	if fam == nil {
 		return nil, fmt.Errorf("unsupported checkpoint layout: %d tensors, none of the keys of a known family (found %s)", len(s.sd.Tensors), sampleKeys(s.sd.Names(), 6))
 	}
+	p, err := fam.plan(s)
 	if err != nil {
 		return nil, err
 	}

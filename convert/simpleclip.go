@@ -8,6 +8,15 @@ import (
 	"github.com/clipinfer/clipinfer/format"
 )
 
+func init() {
+	registerFamily(sourceFamily{name: "simpleclip", detect: isSimpleCLIP, plan: (*source).planSimpleCLIP})
+}
+
+// isSimpleCLIP: the seed's SimpleCLIP state dict.
+func isSimpleCLIP(s *source) bool {
+	return s.hf == nil && (s.has("text_encoder.lstm.weight_ih_l0") || s.has("image_encoder.encoder.0.weight"))
+}
+
 // planSimpleCLIP maps the seed's SimpleCLIP state dict (DESIGN §1.4):
 // embedding → BiLSTM → projection for text, a three-layer MLP for image
 // features, and log_temperature.

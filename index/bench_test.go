@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/clipinfer/clipinfer/kernels"
+	"github.com/clipinfer/clipinfer/quant"
 )
 
 // randomIndex makes an index of n random normalised d-dimensional vectors
@@ -36,7 +37,7 @@ func randomIndex(tb testing.TB, n, d int, dtype DType, seed uint64) *Index {
 			x.scales[i] = quantize(x.q[i*d:(i+1)*d], v)
 		case Float16:
 			for j, f := range v {
-				x.h[i*d+j] = f32ToF16(f)
+				x.h[i*d+j] = quant.FloatToHalf(f)
 			}
 		}
 	}

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/clipinfer/clipinfer/kernels/generic"
+	"github.com/clipinfer/clipinfer/quant"
 )
 
 // DType is how vectors are stored.
@@ -175,7 +176,7 @@ func (x *Index) Vector(i int, dst []float32) []float32 {
 		}
 	case Float16:
 		for j, v := range x.h[i*d : (i+1)*d] {
-			dst[j] = f16ToF32(v)
+			dst[j] = quant.HalfToFloat(v)
 		}
 	}
 	return dst
@@ -222,7 +223,7 @@ func (x *Index) Add(e Entry, v []float32) error {
 		x.scales[i] = quantize(x.q[i*d:(i+1)*d], v)
 	case Float16:
 		for j, f := range v {
-			x.h[i*d+j] = f32ToF16(f)
+			x.h[i*d+j] = quant.FloatToHalf(f)
 		}
 	}
 	return nil

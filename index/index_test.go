@@ -158,8 +158,8 @@ func TestF16(t *testing.T) {
 		if h&0x7c00 == 0x7c00 {
 			continue
 		}
-		f := f16ToF32(uint16(h))
-		require.Equal(t, uint16(h), f32ToF16(f), "%#04x → %g", h, f)
+		f := quant.HalfToFloat(uint16(h))
+		require.Equal(t, uint16(h), quant.FloatToHalf(f), "%#04x → %g", h, f)
 	}
 	tests := []struct {
 		in   float32
@@ -173,7 +173,7 @@ func TestF16(t *testing.T) {
 		{6.097555e-05, 0x03ff},        // largest subnormal
 	}
 	for _, tc := range tests {
-		assert.Equal(t, tc.want, f32ToF16(tc.in), "%g", tc.in)
+		assert.Equal(t, tc.want, quant.FloatToHalf(tc.in), "%g", tc.in)
 	}
-	assert.True(t, math.IsNaN(float64(f16ToF32(f32ToF16(float32(math.NaN()))))))
+	assert.True(t, math.IsNaN(float64(quant.HalfToFloat(quant.FloatToHalf(float32(math.NaN()))))))
 }

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 
 	"github.com/clipinfer/clipinfer/kernels"
+	"github.com/clipinfer/clipinfer/quant"
 )
 
 // Hit is one search result.
@@ -222,7 +223,7 @@ func (s *scan) rescore(cs []cand, q []float32) {
 			}
 		case Float16:
 			for j, h := range x.h[r*d : (r+1)*d] {
-				v := float64(f16ToF32(h))
+				v := float64(quant.HalfToFloat(h))
 				qv += float64(q[j]) * v
 				vv += v * v
 			}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/clipinfer/clipinfer/kernels"
 	"github.com/clipinfer/clipinfer/kernels/generic"
+	"github.com/clipinfer/clipinfer/quant"
 )
 
 // ref is the definition of correct every implementation is compared with.
@@ -288,7 +289,7 @@ func TestMatMulMatchesGeneric(t *testing.T) {
 			check(t)
 			b16 := make([]uint16, len(b))
 			for i, v := range b {
-				b16[i] = generic.FloatToHalf(v)
+				b16[i] = quant.FloatToHalf(v)
 			}
 			want16 := make([]float32, c.m*ldd)
 			ref.MatMulF16(want16, ldd, a, lda, b16, ldb, bias, c.m, c.n, c.k)

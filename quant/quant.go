@@ -1,5 +1,7 @@
-// Package quant holds clipinfer's q8 format: symmetric int8 values with one
-// float32 scale per row and per block of columns (DESIGN §3).
+// Package quant holds the numerics of clipinfer's weight format: the q8
+// encoding (symmetric int8 values with one float32 scale per row and per
+// block of columns) and the f16 codec. It imports nothing of clipinfer, so
+// the converter, the kernels and the index all share its one definition.
 //
 // A weight matrix W (rows = output channels, cols = K) is stored as int8
 // q[r][c] ∈ [-127, 127] and scales s[r][b] = amax/127 of each block, so
@@ -12,8 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-
-	"github.com/clipinfer/clipinfer/kernels/generic"
 )
 
 // Matrix is a q8 matrix.
@@ -52,13 +52,40 @@ func Quantize(w []float32, rows, cols, block int) (*Matrix, error) {
 	}
 	block = EffectiveBlock(cols, block)
 	m := &Matrix{Rows: rows, Cols: cols, Block: block, Data: make([]int8, rows*cols), Scales: make([]float32, rows*(cols/block))}
-	var g generic.Kernels
 	nb := cols / block
 	for r := 0; r < rows; r++ {
-		g.Quantize(m.Data[r*cols:(r+1)*cols], m.Scales[r*nb:(r+1)*nb], w[r*cols:(r+1)*cols], block)
+		QuantizeRow(m.Data[r*cols:(r+1)*cols], m.Scales[r*nb:(r+1)*nb], w[r*cols:(r+1)*cols], block)
 	}
 	return m, nil
 }
+
+// QuantizeRow quantises one row x in blocks of block values: each block's
+// scale is amax/127 and its values round(x·127/amax) to even, clamped to
+// [-127, 127]; a block of zeros (or with a NaN) gets scale 0 and zeros. It
+// is the one definition of the format's rounding: weights are quantised
+// with it, and every kernel's activation Quantize must match it bit for bit.
+func QuantizeRow(dst []int8, scales []float32, x []float32, block int) {
+	for b := 0; b*block < len(x); b++ {
+		xb := x[b*block : (b+1)*block]
+		qb := dst[b*block : (b+1)*block]
+		var amax float32
+		for _, v := range xb {
+			amax = max(amax, abs32(v))
+		}
+		if amax == 0 || amax != amax {
+			scales[b] = 0
+			clear(qb)
+			continue
+		}
+		scales[b] = amax / 127
+		inv := 127 / amax
+		for i, v := range xb {
+			qb[i] = int8(max(-127, min(127, math.RoundToEven(float64(v*inv)))))
+		}
+	}
+}
+
+func abs32(v float32) float32 { return math.Float32frombits(math.Float32bits(v) &^ (1 << 31)) }
 
 // Dequantize returns q·s as float32.
 func (m *Matrix) Dequantize() []float32 {

@@ -22,10 +22,7 @@ func (m *Model) EmbedTokensInto(dst []float32, ids [][]int32) error {
 	if m.closed.Load() {
 		return errClosed
 	}
-	if m.text == nil {
-		if m.simple != nil {
-			return m.simpleTexts(dst, ids)
-		}
+	if !m.fam.hasText() {
 		return fmt.Errorf("model has no text tower")
 	}
 	d := m.EmbedDim()
@@ -37,7 +34,7 @@ func (m *Model) EmbedTokensInto(dst []float32, ids [][]int32) error {
 	bs := m.batch(64)
 	for lo := 0; lo < len(ids); lo += bs {
 		hi := min(lo+bs, len(ids))
-		if err := m.eng.embedTexts(m.text, s, ids[lo:hi], dst[lo*d:hi*d], true); err != nil {
+		if err := m.fam.embedTexts(&m.eng, s, ids[lo:hi], dst[lo*d:hi*d]); err != nil {
 			if lo > 0 {
 				return fmt.Errorf("text %d: %w", lo, err)
 			}
@@ -65,10 +62,7 @@ func (m *Model) EmbedPixelsInto(dst []float32, pix [][]float32) error {
 	if m.closed.Load() {
 		return errClosed
 	}
-	if m.vision == nil {
-		if m.simple != nil {
-			return m.simpleImages(dst, pix)
-		}
+	if !m.fam.hasVision() {
 		return fmt.Errorf("model has no image tower")
 	}
 	d := m.EmbedDim()
@@ -80,7 +74,10 @@ func (m *Model) EmbedPixelsInto(dst []float32, pix [][]float32) error {
 	bs := m.batch(16)
 	for lo := 0; lo < len(pix); lo += bs {
 		hi := min(lo+bs, len(pix))
-		if err := m.eng.embedImages(m.vision, s, pix[lo:hi], dst[lo*d:hi*d], true); err != nil {
+		if err := m.fam.embedImages(&m.eng, s, pix[lo:hi], dst[lo*d:hi*d]); err != nil {
+			if lo > 0 {
+				return fmt.Errorf("image %d: %w", lo, err)
+			}
 			return err
 		}
 	}
@@ -129,40 +126,17 @@ func Similarity(a, b []float32) float32 {
 	return float32(s)
 }
 
-// Logits returns LogitScale·(image·text) for every text embedding.
+// Logits returns the model's zero-shot logits of an image against text
+// embeddings (CLIP: LogitScale·cosine; see Score).
 func (m *Model) Logits(image []float32, texts [][]float32) []float32 {
-	out := make([]float32, len(texts))
-	for i, t := range texts {
-		out[i] = m.meta.LogitScale * Similarity(image, t)
-	}
-	return out
+	return m.Score(image, texts).Logits
 }
 
-// ZeroShot returns the probability of each label for an image: the softmax
-// over labels of the logits (DESIGN §1.1). labels are text embeddings, one
-// per label.
+// ZeroShot returns the probability of each label for an image, as Score
+// computes them (a softmax over the labels for CLIP and SimpleCLIP). labels
+// are text embeddings, one per label.
 func (m *Model) ZeroShot(image []float32, labels [][]float32) []float32 {
-	p := m.Logits(image, labels)
-	Softmax(p)
-	return p
-}
-
-// Softmax replaces x by its softmax, computed in float64.
-func Softmax(x []float32) {
-	if len(x) == 0 {
-		return
-	}
-	mx := x[0]
-	for _, v := range x {
-		mx = max(mx, v)
-	}
-	var sum float64
-	for _, v := range x {
-		sum += math.Exp(float64(v - mx))
-	}
-	for i, v := range x {
-		x[i] = float32(math.Exp(float64(v-mx)) / sum)
-	}
+	return m.Score(image, labels).Probabilities
 }
 
 // EmbedFeatures returns the normalised image embeddings of feature vectors
@@ -171,12 +145,8 @@ func (m *Model) EmbedFeatures(feats [][]float32) ([][]float32, error) {
 	if m.closed.Load() {
 		return nil, errClosed
 	}
-	if m.simple == nil {
+	if m.fam.pixels() != nil {
 		return nil, fmt.Errorf("model's image tower takes images, not feature vectors")
 	}
-	flat := make([]float32, len(feats)*m.EmbedDim())
-	if err := m.simpleImages(flat, feats); err != nil {
-		return nil, err
-	}
-	return split(flat, len(feats), m.EmbedDim()), nil
+	return m.EmbedPixels(feats)
 }

@@ -12,80 +12,18 @@ import (
 	"github.com/clipinfer/clipinfer/format"
 	"github.com/clipinfer/clipinfer/imageproc"
 	"github.com/clipinfer/clipinfer/npy"
-	"github.com/clipinfer/clipinfer/tokenizer"
 )
 
-// inputs turns text and images into what the towers take.
-type inputs struct {
-	bpe       *tokenizer.Tokenizer // CLIP models
-	ctx       int
-	words     map[string]int32 // SimpleCLIP word vocabulary, if packed
-	unknown   int32
-	lower     bool
-	pre       imageproc.Config
-	hasPre    bool
-	maxPixels int64
+// preprocessConfig is the image pipeline a preprocess section describes.
+func preprocessConfig(p *format.Preprocess) imageproc.Config {
+	c := imageproc.Config{Size: p.Size, Crop: p.Crop, Mean: p.Mean, Std: p.Std}
+	if p.Pipeline == format.PipelineHF {
+		c.Mode = imageproc.HF
+	}
+	return c
 }
 
-func (in *inputs) init(f *format.File, meta *format.Metadata, maxPixels int64) error {
-	in.maxPixels = maxPixels
-	if in.maxPixels <= 0 {
-		in.maxPixels = imageproc.DefaultMaxPixels
-	}
-	if p := meta.Preprocess; p != nil {
-		in.hasPre = true
-		in.pre = imageproc.Config{Size: p.Size, Crop: p.Crop, Mean: p.Mean, Std: p.Std}
-		if p.Pipeline == format.PipelineHF {
-			in.pre.Mode = imageproc.HF
-		}
-	}
-	t := meta.Tokenizer
-	switch {
-	case t == nil:
-		return nil
-	case t.Kind == format.TokenizerCLIPBPE:
-		in.ctx = meta.Text.ContextLength
-		if t.Merges == "" {
-			in.bpe = tokenizer.Default()
-			return nil
-		}
-		merges, err := blob(f, t.Merges)
-		if err != nil {
-			return err
-		}
-		var vocab []byte
-		if t.Vocab != "" {
-			if vocab, err = blob(f, t.Vocab); err != nil {
-				return err
-			}
-		}
-		in.bpe, err = tokenizer.New(merges, vocab)
-		if err != nil {
-			return fmt.Errorf("packed tokenizer: %w", err)
-		}
-		if v := in.bpe.VocabSize(); v > meta.Text.VocabSize {
-			return fmt.Errorf("packed tokenizer has %d tokens, the text tower only %d", v, meta.Text.VocabSize)
-		}
-	case t.Kind == format.TokenizerWords:
-		b, err := blob(f, t.Vocab)
-		if err != nil {
-			return err
-		}
-		s := meta.SimpleCLIP
-		in.unknown, in.lower = int32(s.UnknownTokenID), s.Lowercase
-		in.words = map[string]int32{}
-		for i, w := range bytes.Split(bytes.TrimRight(b, "\n"), []byte("\n")) {
-			if i >= s.VocabSize {
-				return fmt.Errorf("word vocabulary has more than %d entries", s.VocabSize)
-			}
-			if _, dup := in.words[string(w)]; !dup {
-				in.words[string(w)] = int32(i)
-			}
-		}
-	}
-	return nil
-}
-
+// blob returns the bytes of a U8 tensor (packed tokenizer data).
 func blob(f *format.File, name string) ([]byte, error) {
 	t, err := f.Tensor(name)
 	if err != nil {
@@ -98,10 +36,11 @@ func blob(f *format.File, name string) ([]byte, error) {
 // rather than a slow surprise (only the first tokens count anyway).
 const MaxTextBytes = 1 << 20
 
-// Tokenize turns text into the token ids the text tower takes: for CLIP,
-// SOT + BPE ids + EOT, truncated and zero-padded to the context length
-// exactly as clip.tokenize(truncate=True); for SimpleCLIP with a packed
-// vocabulary, one id per whitespace-separated word.
+// Tokenize turns text into the token ids the text tower takes, as the
+// model's family does: for CLIP, SOT + BPE ids + EOT, truncated and
+// zero-padded to the context length exactly as clip.tokenize(truncate=True);
+// for SimpleCLIP with a packed vocabulary, one id per whitespace-separated
+// word.
 func (m *Model) Tokenize(text string) ([]int32, error) {
 	if len(text) > MaxTextBytes {
 		return nil, fmt.Errorf("text of %d bytes is longer than the %d accepted", len(text), MaxTextBytes)
@@ -109,29 +48,10 @@ func (m *Model) Tokenize(text string) ([]int32, error) {
 	if !utf8.ValidString(text) {
 		text = strings.ToValidUTF8(text, "\uFFFD")
 	}
-	in := &m.inputs
-	switch {
-	case in.bpe != nil:
-		return in.bpe.Tokenize(text, in.ctx), nil
-	case in.words != nil:
-		if in.lower {
-			text = strings.ToLower(text)
-		}
-		fields := strings.Fields(text)
-		if len(fields) == 0 {
-			return nil, fmt.Errorf("text has no words")
-		}
-		ids := make([]int32, len(fields))
-		for i, w := range fields {
-			id, ok := in.words[w]
-			if !ok {
-				id = in.unknown
-			}
-			ids[i] = id
-		}
-		return ids, nil
+	if !m.fam.hasText() {
+		return nil, fmt.Errorf("model has no text tower")
 	}
-	return nil, fmt.Errorf("model has no tokenizer: give token ids")
+	return m.fam.tokenize(text)
 }
 
 // EmbedTexts returns the normalised embeddings of texts.
@@ -149,16 +69,17 @@ func (m *Model) EmbedTexts(texts []string) ([][]float32, error) {
 // DecodeImage reads an image file (JPEG, PNG, GIF, BMP, TIFF or WebP),
 // refusing images with more pixels than the model's MaxPixels.
 func (m *Model) DecodeImage(path string) (image.Image, error) {
-	return imageproc.DecodeFile(path, m.inputs.maxPixels)
+	return imageproc.DecodeFile(path, m.maxPixels)
 }
 
 // Preprocess turns an image into the 3×S×S tensor the image tower takes,
 // exactly as the model's source pipeline does (DESIGN §1.1).
 func (m *Model) Preprocess(img image.Image) ([]float32, error) {
-	if !m.inputs.hasPre {
+	pre := m.fam.pixels()
+	if pre == nil || !m.fam.hasVision() {
 		return nil, fmt.Errorf("model has no image tower that takes pixels")
 	}
-	return imageproc.Preprocess(img, m.inputs.pre)
+	return imageproc.Preprocess(img, *pre)
 }
 
 // EmbedImages returns the normalised embeddings of decoded images.
@@ -178,7 +99,7 @@ func (m *Model) EmbedImages(imgs []image.Image) ([][]float32, error) {
 // (whose image tower reads precomputed features) the one feature vector the
 // file holds (see ReadFeatures). Errors name the file.
 func (m *Model) ImageInput(path string) ([]float32, error) {
-	if m.simple != nil {
+	if m.fam.pixels() == nil {
 		f, err := ReadFeatures(path)
 		if err != nil {
 			return nil, err

@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 
 	"github.com/clipinfer/clipinfer/format"
+	"github.com/clipinfer/clipinfer/imageproc"
 	"github.com/clipinfer/clipinfer/kernels"
 )
 
@@ -41,20 +42,18 @@ type Options struct {
 	MaxBatch int
 }
 
-// Model is a CLIP model opened from a weight file. Its methods are safe for
+// Model is a model of one family (CLIP, SimpleCLIP) opened from a weight
+// file. Its methods are safe for
 // concurrent use. Close it to release the mapping.
 type Model struct {
 	path      string
 	file      *format.File
 	meta      format.Metadata
 	eng       engine
-	vision    *visionTower
-	text      *textTower
-	simple    *simpleCLIP
+	fam       family
 	maxPixels int64
 	maxBatch  int
 	states    sync.Pool
-	inputs    inputs
 	closed    atomic.Bool
 }
 
@@ -99,27 +98,18 @@ func newModel(f *format.File, k kernels.Kernels, opt Options) (*Model, error) {
 	}
 	threads = min(threads, 256)
 	m := &Model{file: f, meta: *meta, maxPixels: opt.MaxPixels, maxBatch: opt.MaxBatch}
-	l := &loader{f: f}
-	switch meta.Architecture {
-	case format.ArchCLIPViT:
-		if meta.Vision != nil {
-			m.vision = l.vision(meta)
-		}
-		if meta.Text != nil {
-			m.text = l.text(meta)
-			if m.text != nil {
-				m.text.f16row = k.F16ToF32
-			}
-		}
-	case format.ArchSimpleCLIP:
-		m.simple = l.simpleCLIP(meta)
+	if m.maxPixels <= 0 {
+		m.maxPixels = imageproc.DefaultMaxPixels
 	}
+	l := &loader{f: f}
+	fam, err := openFamily(l, meta, k)
 	if l.err != nil {
 		return nil, l.err
 	}
-	if err := m.inputs.init(f, meta, m.maxPixels); err != nil {
+	if err != nil {
 		return nil, err
 	}
+	m.fam = fam
 	m.eng = engine{k: k, w: newWorkers(threads)}
 	m.states.New = func() any { return new(state) }
 	return m, nil
@@ -148,14 +138,14 @@ func (m *Model) Threads() int { return m.eng.w.threads }
 func (m *Model) EmbedDim() int { return m.meta.EmbedDim }
 
 // LogitScale returns the factor turning a cosine similarity into a logit
-// (CLIP's exp(logit_scale)).
+// (CLIP's exp(logit_scale)). Score applies it the family's way.
 func (m *Model) LogitScale() float32 { return m.meta.LogitScale }
 
 // HasVision reports whether the model has an image tower.
-func (m *Model) HasVision() bool { return m.vision != nil || m.simple != nil }
+func (m *Model) HasVision() bool { return m.fam.hasVision() }
 
 // HasText reports whether the model has a text tower.
-func (m *Model) HasText() bool { return m.text != nil || m.simple != nil }
+func (m *Model) HasText() bool { return m.fam.hasText() }
 
 // Fingerprint identifies the model's architecture and weights (see
 // format.File.Fingerprint): embedding indexes and caches use it to refuse

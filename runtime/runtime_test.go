@@ -54,8 +54,8 @@ func TestTextStopsAtEOT(t *testing.T) {
 			cut := make([]float32, len(ids)*d)
 			full := make([]float32, len(ids)*d)
 			s := m.state()
-			require.NoError(t, m.eng.embedTexts(m.text, s, ids, cut, true))
-			require.NoError(t, m.eng.embedTexts(m.text, s, ids, full, false))
+			require.NoError(t, m.eng.embedTexts(m.fam.(*clipViT).text, s, ids, cut, true))
+			require.NoError(t, m.eng.embedTexts(m.fam.(*clipViT).text, s, ids, full, false))
 			rows := 0
 			for _, sp := range s.spans {
 				rows += sp.n
@@ -248,8 +248,8 @@ func TestImageLastBlockPruning(t *testing.T) {
 		d := m.EmbedDim()
 		pruned, full := make([]float32, 3*d), make([]float32, 3*d)
 		s := m.state()
-		require.NoError(t, m.eng.embedImages(m.vision, s, pix, pruned, true))
-		require.NoError(t, m.eng.embedImages(m.vision, s, pix, full, false))
+		require.NoError(t, m.eng.embedImages(m.fam.(*clipViT).vision, s, pix, pruned, true))
+		require.NoError(t, m.eng.embedImages(m.fam.(*clipViT).vision, s, pix, full, false))
 		assert.InDeltaSlice(t, toF64(full), toF64(pruned), 2e-5, q)
 	}
 }

@@ -1,16 +1,22 @@
 package runtime
 
 import (
+	"bytes"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/clipinfer/clipinfer/format"
+	"github.com/clipinfer/clipinfer/imageproc"
+	"github.com/clipinfer/clipinfer/kernels"
 )
 
 // simpleCLIP is the seed's SimpleCLIP (DESIGN §1.4): a BiLSTM text encoder
 // and an MLP over precomputed image features.
 type simpleCLIP struct {
 	cfg           format.SimpleCLIPConfig
+	scale         float32
+	words         map[string]int32 // word vocabulary, nil when not packed
 	embed         matrix
 	fwd, bwd      lstm
 	proj          linear
@@ -23,9 +29,63 @@ type lstm struct {
 	wih, whh linear // wih carries the bias
 }
 
+func init() { registerFamily(format.ArchSimpleCLIP, newSimpleCLIP) }
+
+func newSimpleCLIP(l *loader, meta *format.Metadata, _ kernels.Kernels) (family, error) {
+	s := l.simpleCLIP(meta)
+	if t := meta.Tokenizer; t != nil && t.Kind == format.TokenizerWords {
+		b, err := blob(l.f, t.Vocab)
+		if err != nil {
+			return nil, err
+		}
+		s.words = map[string]int32{}
+		for i, w := range bytes.Split(bytes.TrimRight(b, "\n"), []byte("\n")) {
+			if i >= s.cfg.VocabSize {
+				return nil, fmt.Errorf("word vocabulary has more than %d entries", s.cfg.VocabSize)
+			}
+			if _, dup := s.words[string(w)]; !dup {
+				s.words[string(w)] = int32(i)
+			}
+		}
+	}
+	return s, nil
+}
+
+func (sc *simpleCLIP) hasVision() bool { return true }
+func (sc *simpleCLIP) hasText() bool   { return true }
+
+// pixels is nil: the image tower reads feature vectors (see ImageInput).
+func (sc *simpleCLIP) pixels() *imageproc.Config { return nil }
+
+func (sc *simpleCLIP) score(cos []float32) Scores { return SoftmaxScores(cos, sc.scale) }
+
+// tokenize gives one id per whitespace-separated word of the packed
+// vocabulary.
+func (sc *simpleCLIP) tokenize(text string) ([]int32, error) {
+	if sc.words == nil {
+		return nil, fmt.Errorf("model has no tokenizer: give token ids")
+	}
+	if sc.cfg.Lowercase {
+		text = strings.ToLower(text)
+	}
+	fields := strings.Fields(text)
+	if len(fields) == 0 {
+		return nil, fmt.Errorf("text has no words")
+	}
+	ids := make([]int32, len(fields))
+	for i, w := range fields {
+		id, ok := sc.words[w]
+		if !ok {
+			id = int32(sc.cfg.UnknownTokenID)
+		}
+		ids[i] = id
+	}
+	return ids, nil
+}
+
 func (l *loader) simpleCLIP(m *format.Metadata) *simpleCLIP {
 	c := *m.SimpleCLIP
-	s := &simpleCLIP{cfg: c}
+	s := &simpleCLIP{cfg: c, scale: m.LogitScale}
 	s.embed = l.matrix("simple.text.embed", c.VocabSize, c.EmbedDim)
 	for _, d := range []struct {
 		name string
@@ -42,15 +102,10 @@ func (l *loader) simpleCLIP(m *format.Metadata) *simpleCLIP {
 	return s
 }
 
-// simpleTexts embeds token sequences with the BiLSTM. Every given token is
+// embedTexts embeds token sequences with the BiLSTM. Every given token is
 // run in both directions (the seed runs padded batches unpacked).
-func (m *Model) simpleTexts(dst []float32, ids [][]int32) error {
-	sc := m.simple
+func (sc *simpleCLIP) embedTexts(e *engine, s *state, ids [][]int32, dst []float32) error {
 	c := sc.cfg
-	d := m.EmbedDim()
-	if len(dst) < len(ids)*d {
-		return fmt.Errorf("destination holds %d values, need %d", len(dst), len(ids)*d)
-	}
 	total := 0
 	for i, seq := range ids {
 		if len(seq) == 0 {
@@ -63,9 +118,6 @@ func (m *Model) simpleTexts(dst []float32, ids [][]int32) error {
 		}
 		total += len(seq)
 	}
-	s := m.state()
-	defer m.release(s)
-	e := &m.eng
 	h := c.HiddenDim
 	// Token embeddings of every position of every text, then the input
 	// projections of both directions in two batched matmuls.
@@ -129,7 +181,6 @@ func (m *Model) simpleTexts(dst []float32, ids [][]int32) error {
 		}
 	}
 	e.linear(s, &sc.proj, s.out, b, dst, epiNone, nil)
-	normalizeRows(dst[:b*d], d)
 	return nil
 }
 
@@ -147,16 +198,9 @@ func lstmCell(h, c, g []float32, n int) {
 
 func sigmoid(x float32) float32 { return float32(1 / (1 + math.Exp(-float64(x)))) }
 
-// simpleImages embeds image feature vectors with the MLP.
-func (m *Model) simpleImages(dst []float32, feats [][]float32) error {
-	sc := m.simple
+// embedImages embeds image feature vectors with the MLP.
+func (sc *simpleCLIP) embedImages(e *engine, s *state, feats [][]float32, dst []float32) error {
 	in := sc.cfg.ImageInputDim
-	d := m.EmbedDim()
-	if len(dst) < len(feats)*d {
-		return fmt.Errorf("destination holds %d values, need %d", len(dst), len(feats)*d)
-	}
-	s := m.state()
-	defer m.release(s)
 	b := len(feats)
 	s.in = grow(s.in, b*in)
 	for i, f := range feats {
@@ -170,12 +214,10 @@ func (m *Model) simpleImages(dst []float32, feats [][]float32) error {
 		}
 		copy(s.in[i*in:], f)
 	}
-	e := &m.eng
 	s.h = grow(s.h, b*sc.fc1.w.rows)
 	s.mlp = grow(s.mlp, b*sc.fc2.w.rows)
 	e.linear(s, &sc.fc1, s.in, b, s.h, epiReLU, nil)
 	e.linear(s, &sc.fc2, s.h, b, s.mlp, epiReLU, nil)
 	e.linear(s, &sc.fc3, s.mlp, b, dst, epiNone, nil)
-	normalizeRows(dst[:b*d], d)
 	return nil
 }

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 
+	clip "github.com/clipinfer/clipinfer/runtime"
+
 	"github.com/clipinfer/clipinfer/server"
 )
 
@@ -24,7 +26,9 @@ func (constModel) EmbedTexts(t []string) ([][]float32, error) {
 }
 func (constModel) EmbedImages(im []image.Image) ([][]float32, error) { return nil, nil }
 func (constModel) EmbedDim() int                                     { return 2 }
-func (constModel) LogitScale() float32                               { return 100 }
+func (constModel) Score(img []float32, labels [][]float32) clip.Scores {
+	return clip.SoftmaxScores(clip.Cosines(img, labels), 100)
+}
 
 func Example() {
 	s, err := server.New(server.Config{Model: constModel{}, ModelName: "demo", MaxConcurrent: 2})

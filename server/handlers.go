@@ -17,7 +17,6 @@ import (
 	"github.com/clipinfer/clipinfer/analysis"
 	"github.com/clipinfer/clipinfer/imageproc"
 	"github.com/clipinfer/clipinfer/index"
-	clip "github.com/clipinfer/clipinfer/runtime"
 )
 
 // httpError carries a status code with an error.
@@ -298,9 +297,13 @@ func (s *Server) handleEmbeddings(w http.ResponseWriter, r *http.Request) error 
 
 // ClassifyResponse is the body of a successful POST /v1/classify.
 type ClassifyResponse struct {
-	Model     string           `json:"model"`
-	Templates []string         `json:"templates"`
-	Results   []Classification `json:"results"`
+	Model     string   `json:"model"`
+	Templates []string `json:"templates"`
+	// Scoring is "softmax" when each image's probabilities are a softmax
+	// over the given labels (CLIP), "sigmoid" when each label's is an
+	// independent sigmoid (SigLIP).
+	Scoring string           `json:"scoring"`
+	Results []Classification `json:"results"`
 }
 
 // Classification is the top-k labels of one image.
@@ -309,8 +312,8 @@ type Classification struct {
 	Labels []LabelScore `json:"labels"`
 }
 
-// LabelScore is one label's zero-shot probability (softmax over all
-// labels of LogitScale·cosine) and cosine similarity.
+// LabelScore is one label's zero-shot probability (see
+// ClassifyResponse.Scoring) and cosine similarity.
 type LabelScore struct {
 	Label       string  `json:"label"`
 	Probability float32 `json:"probability"`
@@ -364,18 +367,12 @@ func (s *Server) handleClassify(w http.ResponseWriter, r *http.Request) error {
 			return unprocessable(err)
 		}
 		s.metrics.images.Add(int64(len(embs)))
-		scale := s.cfg.Model.LogitScale()
 		for i, e := range embs {
-			cos := make([]float32, len(labels))
-			probs := make([]float32, len(labels))
-			for j, l := range labels {
-				cos[j] = clip.Similarity(e, l)
-				probs[j] = scale * cos[j]
-			}
-			clip.Softmax(probs)
+			sc := s.cfg.Model.Score(e, labels)
+			resp.Scoring = string(sc.Kind)
 			c := Classification{Index: i}
-			for _, j := range analysis.TopK(probs, k) {
-				c.Labels = append(c.Labels, LabelScore{Label: req.Labels[j], Probability: probs[j], Cosine: cos[j]})
+			for _, j := range analysis.TopK(sc.Probabilities, k) {
+				c.Labels = append(c.Labels, LabelScore{Label: req.Labels[j], Probability: sc.Probabilities[j], Cosine: sc.Cosine[j]})
 			}
 			resp.Results = append(resp.Results, c)
 		}

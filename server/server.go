@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/clipinfer/clipinfer/index"
+	clip "github.com/clipinfer/clipinfer/runtime"
 )
 
 // Model is what the server needs from a model; *runtime.Model provides it.
@@ -40,7 +41,9 @@ type Model interface {
 	EmbedTexts(texts []string) ([][]float32, error)
 	EmbedImages(imgs []image.Image) ([][]float32, error)
 	EmbedDim() int
-	LogitScale() float32
+	// Score is the model family's zero-shot classification of an image
+	// embedding against label embeddings.
+	Score(image []float32, labels [][]float32) clip.Scores
 }
 
 // Config configures a Server. Zero limits take the defaults named.

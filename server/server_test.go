@@ -21,6 +21,8 @@ import (
 	"testing"
 	"time"
 
+	clip "github.com/clipinfer/clipinfer/runtime"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -87,8 +89,10 @@ func (f *fakeModel) EmbedImages(imgs []image.Image) ([][]float32, error) {
 	return out, nil
 }
 
-func (f *fakeModel) EmbedDim() int       { return fakeDim }
-func (f *fakeModel) LogitScale() float32 { return 100 }
+func (f *fakeModel) EmbedDim() int { return fakeDim }
+func (f *fakeModel) Score(img []float32, labels [][]float32) clip.Scores {
+	return clip.SoftmaxScores(clip.Cosines(img, labels), 100)
+}
 
 func pngBytes(t testing.TB, w, h int, c color.Color) []byte {
 	t.Helper()
@@ -278,6 +282,7 @@ func TestClassify(t *testing.T) {
 	require.Len(t, cr.Results[0].Labels, 2)
 	assert.Equal(t, "a", cr.Results[0].Labels[0].Label)
 	assert.Equal(t, "d", cr.Results[1].Labels[0].Label)
+	assert.Equal(t, "softmax", cr.Scoring)
 	for _, r := range cr.Results {
 		assert.GreaterOrEqual(t, r.Labels[0].Probability, r.Labels[1].Probability)
 		assert.Greater(t, r.Labels[0].Probability, float32(0.5))

@@ -12,7 +12,6 @@ import (
 
 	"github.com/clipinfer/clipinfer/analysis"
 	"github.com/clipinfer/clipinfer/internal/atomicfile"
-	clip "github.com/clipinfer/clipinfer/runtime"
 )
 
 func init() {
@@ -25,8 +24,11 @@ func init() {
 
 // classified is one JSON line of clipinfer classify.
 type classified struct {
-	Image  string        `json:"image"`
-	Labels []labelResult `json:"labels"`
+	Image string `json:"image"`
+	// Scoring is "softmax" (probabilities over the labels, CLIP) or
+	// "sigmoid" (an independent probability per label, SigLIP).
+	Scoring string        `json:"scoring"`
+	Labels  []labelResult `json:"labels"`
 }
 
 type labelResult struct {
@@ -97,16 +99,10 @@ func runClassify(e *env, args []string) error {
 			fmt.Fprintf(e.stderr, "warning: skipped %s: %s\n", p, skipReason(p, errs[i]))
 			continue
 		}
-		out := classified{Image: p}
-		cos := make([]float32, len(labels))
-		probs := make([]float32, len(labels))
-		for j, l := range labelEmbs {
-			cos[j] = clip.Similarity(embs[i], l)
-			probs[j] = m.LogitScale() * cos[j]
-		}
-		clip.Softmax(probs)
-		for _, j := range analysis.TopK(probs, *k) {
-			out.Labels = append(out.Labels, labelResult{labels[j], probs[j], cos[j]})
+		sc := m.Score(embs[i], labelEmbs)
+		out := classified{Image: p, Scoring: string(sc.Kind)}
+		for _, j := range analysis.TopK(sc.Probabilities, *k) {
+			out.Labels = append(out.Labels, labelResult{labels[j], sc.Probabilities[j], sc.Cosine[j]})
 		}
 		if *table {
 			fmt.Fprintf(e.stdout, "%s\n", p)

@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/clipinfer/clipinfer/kernels/generic"
+	"github.com/clipinfer/clipinfer/quant"
 )
 
 // AVX2 is the AVX2+FMA+F16C implementation. Methods it does not override
@@ -148,7 +149,7 @@ func (AVX2) F16ToF32(dst []float32, src []uint16) {
 		f16ToF32(&dst[0], &src[0], n8)
 	}
 	for i := n8; i < len(src); i++ {
-		dst[i] = generic.HalfToFloat(src[i])
+		dst[i] = quant.HalfToFloat(src[i])
 	}
 }
 
