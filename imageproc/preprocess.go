@@ -21,6 +21,10 @@ const (
 	// crop with floor rounding (padding with zeros when too small), rescale
 	// by 1/255 and normalise.
 	HF
+	// SigLIP is Hugging Face's SiglipImageProcessor: HF's steps, but the
+	// image is resized straight to Size×Size (aspect ratio not kept) and
+	// not cropped; Crop must equal Size.
+	SigLIP
 )
 
 // String returns "openai" or "hf".
@@ -30,6 +34,8 @@ func (p Pipeline) String() string {
 		return "openai"
 	case HF:
 		return "hf"
+	case SigLIP:
+		return "siglip"
 	}
 	return fmt.Sprintf("Pipeline(%d)", int(p))
 }
@@ -41,8 +47,10 @@ func ParsePipeline(s string) (Pipeline, error) {
 		return OpenAI, nil
 	case "hf":
 		return HF, nil
+	case "siglip":
+		return SigLIP, nil
 	}
-	return 0, fmt.Errorf("imageproc: unknown pipeline %q (want openai or hf)", s)
+	return 0, fmt.Errorf("imageproc: unknown pipeline %q (want openai, hf or siglip)", s)
 }
 
 // CLIPMean and CLIPStd are the normalisation constants of OpenAI's CLIP.
@@ -83,8 +91,11 @@ func (c Config) Validate() error {
 			return fmt.Errorf("imageproc: mean %v and std %v must be finite, std non-zero", c.Mean, c.Std)
 		}
 	}
-	if c.Mode != OpenAI && c.Mode != HF {
+	if c.Mode != OpenAI && c.Mode != HF && c.Mode != SigLIP {
 		return fmt.Errorf("imageproc: unknown pipeline %v", c.Mode)
+	}
+	if c.Mode == SigLIP && c.Crop != c.Size {
+		return fmt.Errorf("imageproc: the siglip pipeline does not crop: crop %d must equal size %d", c.Crop, c.Size)
 	}
 	return nil
 }
@@ -270,7 +281,7 @@ func (s *Scratch) fillLUT(cfg Config) {
 		m, sd := cfg.Mean[c], cfg.Std[c]
 		for v := range 256 {
 			var x float32
-			if cfg.Mode == HF {
+			if cfg.Mode != OpenAI {
 				x = float32(float64(v) * (1.0 / 255.0))
 			} else {
 				x = float32(v) / 255
@@ -296,6 +307,9 @@ const maxResized = 1 << 30
 // at round((r-c)/2) with Python's round-half-to-even; transformers starts at
 // (r-c)//2 with floor division either way.
 func geometry(w, h int, cfg Config) (geom, error) {
+	if cfg.Mode == SigLIP {
+		return geom{rw: cfg.Size, rh: cfg.Size}, nil
+	}
 	short, long := int64(w), int64(h)
 	if w > h {
 		short, long = int64(h), int64(w)
