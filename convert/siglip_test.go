@@ -50,15 +50,23 @@ func TestSigLIPConvertAndRefusals(t *testing.T) {
 		edit func(dir string)
 		want string
 	}{
-		{"NaFlex SigLIP 2", func(d string) { replaceIn(t, filepath.Join(d, "config.json"), `"model_type": "siglip"`, `"model_type": "siglip2"`) }, "NaFlex"},
-		{"bilinear resize", func(d string) { replaceIn(t, filepath.Join(d, "preprocessor_config.json"), `"resample": 3`, `"resample": 2`) }, "resample 2"},
-		{"other size", func(d string) { replaceIn(t, filepath.Join(d, "preprocessor_config.json"), `"height": 32`, `"height": 48`) }, "differs from the model's"},
+		{"NaFlex SigLIP 2", func(d string) {
+			replaceIn(t, filepath.Join(d, "config.json"), `"model_type": "siglip"`, `"model_type": "siglip2"`)
+		}, "NaFlex"},
+		{"bilinear resize", func(d string) {
+			replaceIn(t, filepath.Join(d, "preprocessor_config.json"), `"resample": 3`, `"resample": 2`)
+		}, "resample 2"},
+		{"other size", func(d string) {
+			replaceIn(t, filepath.Join(d, "preprocessor_config.json"), `"height": 32`, `"height": 48`)
+		}, "differs from the model's"},
 		{"erf GELU", func(d string) { replaceIn(t, filepath.Join(d, "config.json"), `"gelu_pytorch_tanh"`, `"gelu"`) }, "hidden_act \"gelu\""},
 		{"no tokenizer", func(d string) {
 			require.NoError(t, os.Remove(filepath.Join(d, "spiece.model")))
 			require.NoError(t, os.Remove(filepath.Join(d, "tokenizer_config.json")))
 		}, "tokenizer"},
-		{"wrong layer count", func(d string) { replaceIn(t, filepath.Join(d, "config.json"), `"num_hidden_layers": 2`, `"num_hidden_layers": 3`) }, "missing tensor"},
+		{"wrong layer count", func(d string) {
+			replaceIn(t, filepath.Join(d, "config.json"), `"num_hidden_layers": 2`, `"num_hidden_layers": 3`)
+		}, "missing tensor"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := siglipCopy(t, c.edit)
