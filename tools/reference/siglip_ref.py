@@ -56,9 +56,19 @@ IMAGES = ["alpha-40x32.png", "checker-gray-70x90.png", "gradient-64x48.png", "no
 TEXTS = ["a photo of a cat.", "A Photo Of A DOG!!!", "", "two dogs, playing in the snow (at night)",
          " ".join(["word"] * 80), "ΟΔΟΣ ΣΑΣ – İstanbul", "hello </s> world"]
 
-W, HEADS, MLP, LAYERS, CTX = 32, 2, 64, 2, 64
-IMAGE, PATCH = 32, 8
 EPS = 1e-6
+
+
+class Dims:
+    """Model sizes (both towers share width, heads, MLP and depth here)."""
+
+    def __init__(self, width=32, heads=2, mlp=64, layers=2, ctx=64, image=32, patch=8):
+        self.width, self.heads, self.mlp, self.layers = width, heads, mlp, layers
+        self.ctx, self.image, self.patch = ctx, image, patch
+
+
+TINY = Dims()
+BASE16 = Dims(width=768, heads=12, mlp=3072, layers=12, ctx=64, image=224, patch=16)  # siglip-base-patch16-224
 
 VARIANTS = {
     "siglip-tiny": {
@@ -79,7 +89,8 @@ VARIANTS = {
 }
 
 
-def random_weights(vocab, seed):
+def random_weights(vocab, seed, d=TINY):
+    W, MLP, LAYERS, CTX, IMAGE, PATCH = d.width, d.mlp, d.layers, d.ctx, d.image, d.patch
     g = torch.Generator().manual_seed(seed)
 
     def mat(o, i):
@@ -163,25 +174,25 @@ def gelu_tanh(x):
     return F.gelu(x, approximate="tanh")
 
 
-def attention(q, k, v):
+def attention(d, q, k, v):
     """Multi-head scaled dot-product attention, no mask; q, k, v: B×N×W."""
     b, nq, _ = q.shape
     nk = k.shape[1]
-    hd = W // HEADS
-    q = q.view(b, nq, HEADS, hd).transpose(1, 2)
-    k = k.view(b, nk, HEADS, hd).transpose(1, 2)
-    v = v.view(b, nk, HEADS, hd).transpose(1, 2)
+    hd = d.width // d.heads
+    q = q.view(b, nq, d.heads, hd).transpose(1, 2)
+    k = k.view(b, nk, d.heads, hd).transpose(1, 2)
+    v = v.view(b, nk, d.heads, hd).transpose(1, 2)
     a = torch.softmax(torch.matmul(q, k.transpose(2, 3)) * hd ** -0.5, dim=-1, dtype=torch.float32)
-    return torch.matmul(a, v).transpose(1, 2).reshape(b, nq, W)
+    return torch.matmul(a, v).transpose(1, 2).reshape(b, nq, d.width)
 
 
-def encoder(w, x, prefix):
-    for i in range(LAYERS):
+def encoder(d, w, x, prefix):
+    for i in range(d.layers):
         p = "%s.encoder.layers.%d" % (prefix, i)
         r = x
         h = layer_norm(w, x, p + ".layer_norm1")
         a = p + ".self_attn."
-        h = attention(linear(w, h, a + "q_proj"), linear(w, h, a + "k_proj"), linear(w, h, a + "v_proj"))
+        h = attention(d, linear(w, h, a + "q_proj"), linear(w, h, a + "k_proj"), linear(w, h, a + "v_proj"))
         x = r + linear(w, h, a + "out_proj")
         r = x
         h = layer_norm(w, x, p + ".layer_norm2")
@@ -189,7 +200,8 @@ def encoder(w, x, prefix):
     return x
 
 
-def head(w, x):
+def head(d, w, x):
+    W = d.width
     """SiglipMultiheadAttentionPoolingHead, nn.MultiheadAttention spelled out."""
     h = "vision_model.head."
     ipw, ipb = w[h + "attention.in_proj_weight"], w[h + "attention.in_proj_bias"]
@@ -197,18 +209,19 @@ def head(w, x):
     q = F.linear(probe, ipw[:W], ipb[:W])
     k = F.linear(x, ipw[W:2 * W], ipb[W:2 * W])
     v = F.linear(x, ipw[2 * W:], ipb[2 * W:])
-    y = linear(w, attention(q, k, v), h + "attention.out_proj")
+    y = linear(w, attention(d, q, k, v), h + "attention.out_proj")
     r = y
     y = layer_norm(w, y, h + "layernorm")
     y = r + linear(w, gelu_tanh(linear(w, y, h + "mlp.fc1")), h + "mlp.fc2")
     return y[:, 0]
 
 
-def head_nn(w, x):
+def head_nn(d, w, x):
+    W = d.width
     """The same head through torch's own nn.MultiheadAttention (a check of
     the transcription above)."""
     h = "vision_model.head."
-    mha = torch.nn.MultiheadAttention(W, HEADS, batch_first=True)
+    mha = torch.nn.MultiheadAttention(W, d.heads, batch_first=True)
     with torch.no_grad():
         mha.in_proj_weight.copy_(w[h + "attention.in_proj_weight"])
         mha.in_proj_bias.copy_(w[h + "attention.in_proj_bias"])
@@ -221,32 +234,59 @@ def head_nn(w, x):
     return y[:, 0]
 
 
-def vision(w, pixels):
+def vision(w, pixels, d=TINY, check=True):
     e = "vision_model.embeddings."
-    x = F.conv2d(pixels, w[e + "patch_embedding.weight"], w[e + "patch_embedding.bias"], stride=PATCH)
+    x = F.conv2d(pixels, w[e + "patch_embedding.weight"], w[e + "patch_embedding.bias"], stride=d.patch)
     x = x.flatten(2).transpose(1, 2) + w[e + "position_embedding.weight"]
-    x = encoder(w, x, "vision_model")
+    x = encoder(d, w, x, "vision_model")
     x = layer_norm(w, x, "vision_model.post_layernorm")
-    out = head(w, x)
-    assert torch.allclose(out, head_nn(w, x), atol=1e-5), "head transcription differs from nn.MultiheadAttention"
+    out = head(d, w, x)
+    if check:
+        assert torch.allclose(out, head_nn(d, w, x), atol=1e-5), "head transcription differs from nn.MultiheadAttention"
     return out
 
 
-def text(w, ids):
+def text(w, ids, d=TINY):
     e = "text_model.embeddings."
     ids = torch.tensor(ids)
     x = w[e + "token_embedding.weight"][ids] + w[e + "position_embedding.weight"][: ids.shape[1]]
-    x = encoder(w, x, "text_model")
+    x = encoder(d, w, x, "text_model")
     x = layer_norm(w, x, "text_model.final_layer_norm")
     return linear(w, x[:, -1, :], "text_model.head")
 
 
-def preprocess(path):
-    img = Image.open(path).convert("RGB").resize((IMAGE, IMAGE), resample=Image.BICUBIC)
+def preprocess(path, d=TINY):
+    img = Image.open(path).convert("RGB").resize((d.image, d.image), resample=Image.BICUBIC)
     a = (np.asarray(img).astype(np.float64) * 0.00392156862745098).astype(np.float32)
     mean = np.array([0.5, 0.5, 0.5], dtype=np.float32)
     a = (a - mean) / mean
     return a.transpose(2, 0, 1).copy()
+
+
+def write_folder(d, v, data, vocab, wts, dims=TINY):
+    """Writes a Hugging Face SiglipModel folder: weights, configs, tokenizer."""
+    os.makedirs(d, exist_ok=True)
+    write_safetensors(os.path.join(d, "model.safetensors"), wts)
+    cfg = {
+        "architectures": ["SiglipModel"], "model_type": "siglip",
+        "text_config": {"model_type": "siglip_text_model", "vocab_size": vocab, "hidden_size": dims.width,
+                        "intermediate_size": dims.mlp, "num_hidden_layers": dims.layers, "num_attention_heads": dims.heads,
+                        "max_position_embeddings": dims.ctx, "hidden_act": "gelu_pytorch_tanh", "layer_norm_eps": EPS},
+        "vision_config": {"model_type": "siglip_vision_model", "hidden_size": dims.width, "intermediate_size": dims.mlp,
+                          "num_hidden_layers": dims.layers, "num_attention_heads": dims.heads, "image_size": dims.image,
+                          "patch_size": dims.patch, "hidden_act": "gelu_pytorch_tanh", "layer_norm_eps": EPS},
+    }
+    pre = {"image_processor_type": "SiglipImageProcessor", "processor_class": "SiglipProcessor",
+           "do_resize": True, "size": {"height": dims.image, "width": dims.image}, "resample": 3,
+           "do_rescale": True, "rescale_factor": 0.00392156862745098, "do_normalize": True,
+           "image_mean": [0.5, 0.5, 0.5], "image_std": [0.5, 0.5, 0.5]}
+    for fn, obj in (("config.json", cfg), ("preprocessor_config.json", pre),
+                    ("tokenizer_config.json", v["tokenizer_config"])):
+        with open(os.path.join(d, fn), "w") as f:
+            json.dump(obj, f, indent=2)
+            f.write("\n")
+    with open(os.path.join(d, v["file"]), "wb") as f:
+        f.write(data)
 
 
 def main():
@@ -257,30 +297,7 @@ def main():
         tok = v["cls"](data, v["tok_cfg"])
         vocab = tok.sp.get_piece_size()
         wts = random_weights(vocab, v["seed"])
-        d = os.path.join(MODELS, name)
-        os.makedirs(d, exist_ok=True)
-        write_safetensors(os.path.join(d, "model.safetensors"), wts)
-        cfg = {
-            "architectures": ["SiglipModel"], "model_type": "siglip",
-            "text_config": {"model_type": "siglip_text_model", "vocab_size": vocab, "hidden_size": W,
-                            "intermediate_size": MLP, "num_hidden_layers": LAYERS, "num_attention_heads": HEADS,
-                            "max_position_embeddings": CTX, "hidden_act": "gelu_pytorch_tanh", "layer_norm_eps": EPS},
-            "vision_config": {"model_type": "siglip_vision_model", "hidden_size": W, "intermediate_size": MLP,
-                              "num_hidden_layers": LAYERS, "num_attention_heads": HEADS, "image_size": IMAGE,
-                              "patch_size": PATCH, "hidden_act": "gelu_pytorch_tanh", "layer_norm_eps": EPS},
-        }
-        pre = {"image_processor_type": "SiglipImageProcessor", "processor_class": "SiglipProcessor",
-               "do_resize": True, "size": {"height": IMAGE, "width": IMAGE}, "resample": 3,
-               "do_rescale": True, "rescale_factor": 0.00392156862745098, "do_normalize": True,
-               "image_mean": [0.5, 0.5, 0.5], "image_std": [0.5, 0.5, 0.5]}
-        for fn, obj in (("config.json", cfg), ("preprocessor_config.json", pre),
-                        ("tokenizer_config.json", v["tokenizer_config"])):
-            with open(os.path.join(d, fn), "w") as f:
-                json.dump(obj, f, indent=2)
-                f.write("\n")
-        with open(os.path.join(d, v["file"]), "wb") as f:
-            f.write(data)
-
+        write_folder(os.path.join(MODELS, name), v, data, vocab, wts)
         ids = [tok(t) for t in TEXTS]
         with torch.no_grad():
             temb = F.normalize(text(wts, ids), dim=-1)
