@@ -44,7 +44,7 @@ func Example() {
 	go func() { done <- s.Serve(ctx, ln) }()
 
 	resp, err := http.Post("http://"+ln.Addr().String()+"/v1/embeddings", "application/json",
-		strings.NewReader(`{"texts":["a photo of a cat"]}`))
+		strings.NewReader(`{"model":"demo","input":"a photo of a cat"}`))
 	if err != nil {
 		panic(err)
 	}
@@ -55,6 +55,6 @@ func Example() {
 	stop() // graceful shutdown
 	fmt.Println(<-done)
 	// Output:
-	// 200 {"model":"demo","dim":2,"data":[{"type":"text","index":0,"input":"a photo of a cat","embedding":[1,0]}]}
+	// 200 {"object":"list","data":[{"object":"embedding","index":0,"embedding":[1,0]}],"model":"demo","usage":{"prompt_tokens":0,"total_tokens":0}}
 	// <nil>
 }

@@ -39,10 +39,11 @@ func TestRealModel(t *testing.T) {
 		"images": []string{base64.StdEncoding.EncodeToString(png)},
 	})
 	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
-	var er EmbeddingsResponse
+	var er floatEmbeddings
 	require.NoError(t, json.Unmarshal(body, &er))
 	require.Len(t, er.Data, 3)
-	assert.Equal(t, randclip.Tiny.Embed, er.Dim)
+	assert.Len(t, er.Data[0].Embedding, randclip.Tiny.Embed)
+	assert.Equal(t, 7+4, er.Usage.PromptTokens, "SOT, five words, EOT, then SOT, two words, EOT: tokens before the padding")
 
 	want, err := m.EmbedTexts([]string{"a photo of a cat", "a dog"})
 	require.NoError(t, err)

@@ -54,6 +54,14 @@ type Config struct {
 	// fingerprint must match the index's when Index is set.
 	ModelName   string
 	Fingerprint string
+	// Aliases are further names the model answers to in the protocols that
+	// name a model (OpenAI's "model", Immich's "modelName"); ModelName
+	// always works. A request naming any other model is refused, so a
+	// client never gets vectors from an embedding space it did not ask for.
+	Aliases []string
+	// Created is the model's creation time reported by GET /v1/models
+	// (the zero time reports 0).
+	Created time.Time
 	// Index, if set, serves /v1/search. It must not be modified while the
 	// server runs.
 	Index *index.Index
@@ -159,12 +167,14 @@ func New(cfg Config) (*Server, error) {
 		mux:     http.NewServeMux(),
 		allowed: map[string][]string{},
 	}
-	s.route("POST /v1/embeddings", "embeddings", s.handleEmbeddings)
 	s.route("POST /v1/classify", "classify", s.handleClassify)
 	s.route("GET /v1/search", "search", s.handleSearch)
 	s.route("POST /v1/search", "search", s.handleSearch)
 	s.route("GET /healthz", "healthz", s.handleHealth)
 	s.route("GET /metrics", "metrics", s.handleMetrics)
+	s.routeOpenAI()
+	s.routeImmich()
+	s.routeWeaviate()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if m, ok := s.allowed[r.URL.Path]; ok {
 			s.metrics.observe("other", http.StatusMethodNotAllowed, 0)
@@ -181,9 +191,22 @@ func New(cfg Config) (*Server, error) {
 // Handler returns the server's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.mux }
 
-// route registers a handler that records metrics and turns errors into
-// JSON responses.
+// errorWriter writes an error response in one protocol's shape.
+type errorWriter func(w http.ResponseWriter, code int, msg string, err error)
+
+// writeNativeError is clipinfer's own error shape, {"error":"…"}.
+func writeNativeError(w http.ResponseWriter, code int, msg string, _ error) {
+	writeError(w, code, msg)
+}
+
+// route registers a handler of clipinfer's own API: it records metrics and
+// turns errors into {"error":"…"} responses.
 func (s *Server) route(pattern, name string, h func(http.ResponseWriter, *http.Request) error) {
+	s.routeWith(pattern, name, writeNativeError, h)
+}
+
+// routeWith is route with the error shape of another protocol.
+func (s *Server) routeWith(pattern, name string, ew errorWriter, h func(http.ResponseWriter, *http.Request) error) {
 	method, path, _ := strings.Cut(pattern, " ")
 	s.allowed[path] = append(s.allowed[path], method)
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
@@ -203,7 +226,7 @@ func (s *Server) route(pattern, name string, h func(http.ResponseWriter, *http.R
 			if code >= 500 && code != http.StatusServiceUnavailable {
 				s.cfg.Logger.Error("request failed", "endpoint", name, "err", err)
 			}
-			writeError(sw, code, msg)
+			ew(sw, code, msg, err)
 		}
 		d := time.Since(start)
 		s.metrics.observe(name, sw.code, d)

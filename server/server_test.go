@@ -155,21 +155,36 @@ func postJSON(t *testing.T, url string, body any) (*http.Response, []byte) {
 	return resp, out
 }
 
+// floatEmbeddings decodes an EmbeddingsResponse with float vectors.
+type floatEmbeddings struct {
+	Object string `json:"object"`
+	Data   []struct {
+		Object    string    `json:"object"`
+		Index     int       `json:"index"`
+		Embedding []float32 `json:"embedding"`
+	} `json:"data"`
+	Model string `json:"model"`
+	Usage Usage  `json:"usage"`
+}
+
 func TestEmbeddings(t *testing.T) {
 	base := start(t, newServer(t, Config{Fingerprint: "sha256:fake"}))
 	red := base64.StdEncoding.EncodeToString(pngBytes(t, 3, 2, color.RGBA{255, 0, 0, 255}))
 	resp, body := postJSON(t, base+"/v1/embeddings", map[string]any{"texts": []string{"aaa", "ab"}, "images": []string{red, "data:image/png;base64," + red}})
 	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
 	assert.Equal(t, "application/json", resp.Header.Get("Content-Type"))
-	var er EmbeddingsResponse
+	var er floatEmbeddings
 	require.NoError(t, json.Unmarshal(body, &er))
+	assert.Equal(t, "list", er.Object)
 	assert.Equal(t, "fake", er.Model)
-	assert.Equal(t, "sha256:fake", er.Fingerprint)
 	require.Len(t, er.Data, 4)
-	assert.Equal(t, Embedding{Type: "text", Index: 0, Input: "aaa", Embedding: []float32{0, 1, 0, 0}}, er.Data[0])
-	assert.Equal(t, "image", er.Data[2].Type)
-	assert.Equal(t, 1, er.Data[3].Index)
+	assert.Equal(t, "embedding", er.Data[0].Object)
+	assert.Equal(t, []float32{0, 1, 0, 0}, er.Data[0].Embedding)
+	for i, d := range er.Data {
+		assert.Equal(t, i, d.Index, "texts first, then images, indexed in that order")
+	}
 	assert.Equal(t, er.Data[2].Embedding, er.Data[3].Embedding)
+	assert.Equal(t, Usage{}, er.Usage, "the fake model has no tokenizer, so no tokens are counted")
 
 	// OpenAI-style "input".
 	for _, in := range []any{"aaa", []string{"aaa"}} {
@@ -193,7 +208,7 @@ func TestEmbeddings(t *testing.T) {
 	require.Equal(t, http.StatusOK, r.StatusCode)
 	require.NoError(t, json.NewDecoder(r.Body).Decode(&er))
 	require.Len(t, er.Data, 2)
-	assert.Equal(t, "image", er.Data[1].Type)
+	assert.Equal(t, norm([]float32{65535, 0, 0, 1}), er.Data[1].Embedding, "the image comes second")
 }
 
 func TestErrors(t *testing.T) {
@@ -232,9 +247,7 @@ func TestErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			resp, body := postJSON(t, base+tc.path, tc.body)
 			assert.Equal(t, tc.code, resp.StatusCode, string(body))
-			var e errorBody
-			require.NoError(t, json.Unmarshal(body, &e), string(body))
-			assert.Contains(t, e.Error, tc.msg)
+			assert.Contains(t, errorMessage(t, body), tc.msg)
 		})
 	}
 
@@ -250,6 +263,21 @@ func TestErrors(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+}
+
+// errorMessage reads the message of an error body, in clipinfer's shape
+// {"error":"…"} or OpenAI's {"error":{"message":"…",…}}.
+func errorMessage(t *testing.T, body []byte) string {
+	t.Helper()
+	var e struct{ Error json.RawMessage }
+	require.NoError(t, json.Unmarshal(body, &e), string(body))
+	var msg string
+	if json.Unmarshal(e.Error, &msg) == nil {
+		return msg
+	}
+	var o openAIErrorDetail
+	require.NoError(t, json.Unmarshal(e.Error, &o), string(body))
+	return o.Message
 }
 
 func TestNewChecksIndex(t *testing.T) {

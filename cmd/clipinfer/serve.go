@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -17,8 +18,8 @@ import (
 
 func init() {
 	register("serve", command{
-		summary: "Serve a JSON HTTP API: POST /v1/embeddings, POST /v1/classify, GET|POST /v1/search (with -index), GET /healthz, GET /metrics. Ctrl-C or SIGTERM shuts down gracefully.",
-		usage:   "-m MODEL [-index INDEX] [-addr 127.0.0.1:8080] [-concurrency N] [-queue N] [-timeout 60s] [-max-body BYTES] [-max-batch N] [-v]",
+		summary: "Serve a JSON HTTP API: POST /v1/embeddings (OpenAI's protocol), GET /v1/models, POST /v1/classify, GET|POST /v1/search (with -index), Immich's POST /predict and Weaviate's POST /vectorize, GET /healthz, GET /metrics. Ctrl-C or SIGTERM shuts down gracefully.",
+		usage:   "-m MODEL [-index INDEX] [-alias NAME]… [-addr 127.0.0.1:8080] [-concurrency N] [-queue N] [-timeout 60s] [-max-body BYTES] [-max-batch N] [-v]",
 		run:     runServe,
 	})
 }
@@ -36,6 +37,8 @@ func runServe(e *env, args []string) error {
 	maxBody := fs.Int64("max-body", 32<<20, "largest request body in bytes")
 	maxBatch := fs.Int("max-batch", 64, "most texts plus images in one request")
 	verbose := fs.Bool("v", false, "log every request")
+	var aliases stringList
+	fs.Var(&aliases, "alias", "another name the model answers to in OpenAI's \"model\" and Immich's \"modelName\" (repeatable), e.g. ViT-B-32__openai")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -67,7 +70,7 @@ func runServe(e *env, args []string) error {
 	}
 	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
 	s, err := server.New(server.Config{
-		Model: m, ModelName: filepath.Base(mf.path), Fingerprint: fp, Index: x,
+		Model: m, ModelName: filepath.Base(mf.path), Aliases: aliases, Created: modTime(mf.path), Fingerprint: fp, Index: x,
 		MaxBodyBytes: *maxBody, MaxPixels: mf.maxPixels, MaxBatch: *maxBatch,
 		MaxConcurrent: *concurrency, MaxQueue: *queue, QueueTimeout: *queueWait, RequestTimeout: *timeout,
 		Logger: logger,
@@ -98,5 +101,26 @@ func runServe(e *env, args []string) error {
 	}
 	<-noticed
 	logger.Info("stopped")
+	return nil
+}
+
+// modTime is a file's modification time, or the zero time.
+func modTime(path string) time.Time {
+	st, err := os.Stat(path)
+	if err != nil {
+		return time.Time{}
+	}
+	return st.ModTime()
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (l *stringList) String() string { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error {
+	if v == "" {
+		return fmt.Errorf("empty name")
+	}
+	*l = append(*l, v)
 	return nil
 }
