@@ -21,6 +21,7 @@ type sigLIP struct {
 	vision      *siglipVision // nil when the file has no image tower
 	text        *siglipText   // nil when the file has no text tower
 	tok         *siglip.Tokenizer
+	pad, eos    int32 // -1 when the model lacks the piece
 	pre         imageproc.Config
 	scale, bias float32
 }
@@ -87,34 +88,51 @@ func newSigLIP(l *loader, meta *format.Metadata, k kernels.Kernels) (family, err
 			return nil, l.err
 		}
 		var err error
-		if g.tok, err = siglipTokenizer(l.f, meta); err != nil {
+		if g.tok, g.pad, g.eos, err = siglipTokenizer(l.f, meta); err != nil {
 			return nil, err
 		}
 	}
 	return g, nil
 }
 
-// siglipTokenizer builds the packed SentencePiece tokenizer.
-func siglipTokenizer(f *format.File, meta *format.Metadata) (*siglip.Tokenizer, error) {
+// siglipTokenizer builds the packed SentencePiece tokenizer and returns it
+// with its pad and end ids.
+func siglipTokenizer(f *format.File, meta *format.Metadata) (tok *siglip.Tokenizer, pad, eos int32, err error) {
 	var cfg siglip.Config
 	if err := json.Unmarshal(meta.Tokenizer.Config, &cfg); err != nil {
-		return nil, fmt.Errorf("tokenizer config: %w", err)
+		return nil, 0, 0, fmt.Errorf("tokenizer config: %w", err)
 	}
 	b, err := blob(f, meta.Tokenizer.Vocab)
 	if err != nil {
-		return nil, err
+		return nil, 0, 0, err
 	}
 	sp, err := sentencepiece.Parse(b)
 	if err != nil {
-		return nil, fmt.Errorf("packed tokenizer: %w", err)
+		return nil, 0, 0, fmt.Errorf("packed tokenizer: %w", err)
 	}
 	if sp.Size() > meta.Text.VocabSize {
-		return nil, fmt.Errorf("packed tokenizer has %d pieces, the text tower only %d", sp.Size(), meta.Text.VocabSize)
+		return nil, 0, 0, fmt.Errorf("packed tokenizer has %d pieces, the text tower only %d", sp.Size(), meta.Text.VocabSize)
 	}
 	if cfg.MaxLength > meta.Text.ContextLength {
-		return nil, fmt.Errorf("tokenizer max_length %d exceeds the text context %d", cfg.MaxLength, meta.Text.ContextLength)
+		return nil, 0, 0, fmt.Errorf("tokenizer max_length %d exceeds the text context %d", cfg.MaxLength, meta.Text.ContextLength)
 	}
-	return siglip.New(sp, cfg)
+	if tok, err = siglip.New(sp, cfg); err != nil {
+		return nil, 0, 0, err
+	}
+	padTok, eosTok := "</s>", "</s>"
+	if cfg.Kind == siglip.KindGemma {
+		padTok, eosTok = "<pad>", "<eos>"
+	}
+	id := func(piece, def string) int32 {
+		if piece == "" {
+			piece = def
+		}
+		if v, ok := sp.PieceToID(piece); ok {
+			return int32(v)
+		}
+		return -1
+	}
+	return tok, id(cfg.PadToken, padTok), id(cfg.EOSToken, eosTok), nil
 }
 
 func (g *sigLIP) hasVision() bool           { return g.vision != nil }
@@ -124,6 +142,16 @@ func (g *sigLIP) pixels() *imageproc.Config { return &g.pre }
 // tokenize gives exactly max_length ids, padded, as Hugging Face's
 // tokenizer(text, padding="max_length", truncation=True).
 func (g *sigLIP) tokenize(text string) ([]int32, error) { return g.tok.Encode(text), nil }
+
+// tokenCount trims the padding; SigLIP pads with its end token, so the
+// one end token the text has is counted back.
+func (g *sigLIP) tokenCount(ids []int32) int {
+	n := trimTrailing(ids, g.pad)
+	if g.pad == g.eos && n < len(ids) {
+		n++
+	}
+	return n
+}
 
 // score is SigLIP's rule: logit = exp(logit_scale)·cos + logit_bias, and
 // each label's probability is sigmoid(logit), independent of the others.

@@ -72,6 +72,16 @@ func TestSigLIPGolden(t *testing.T) {
 					ids, err := m.Tokenize(tx.Text)
 					require.NoError(t, err)
 					assert.Equal(t, tx.IDs, ids, "tokens of %q", tx.Text)
+					// Padding after the last real token: the end token
+					// (SigLIP) or <pad> (Gemma) fills the rest.
+					n := m.TokenCount(ids)
+					require.Positive(t, n)
+					for _, id := range ids[n:] {
+						assert.Equal(t, ids[len(ids)-1], id, "padding of %q", tx.Text)
+					}
+					if len(tx.Text) < 20 {
+						assert.Less(t, n, len(ids), "short text %q is padded", tx.Text)
+					}
 				}
 				temb, err := m.EmbedTexts(texts)
 				require.NoError(t, err)

@@ -94,6 +94,16 @@ func TestRealSigLIPClassify(t *testing.T) {
 	ie, err := m.EmbedImages([]image.Image{img})
 	require.NoError(t, err)
 	want := m.Score(ie[0], le)
+	// Usage counts the text's tokens, not SigLIP's padding (its end token).
+	resp, body = postJSON(t, base+"/v1/embeddings", map[string]any{"input": []string{"a cat"}})
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+	var er floatEmbeddings
+	require.NoError(t, json.Unmarshal(body, &er))
+	ids, err := m.Tokenize("a cat")
+	require.NoError(t, err)
+	assert.Len(t, ids, 64)
+	assert.Less(t, er.Usage.PromptTokens, 64)
+	assert.Equal(t, m.TokenCount(ids), er.Usage.PromptTokens)
 	for _, l := range cr.Results[0].Labels {
 		j := slices.Index(labels, l.Label)
 		require.GreaterOrEqual(t, j, 0)
