@@ -213,6 +213,23 @@ func (m *Model) PAD() int { return int(m.padID) }
 // UNK returns the id of the unknown piece, or -1.
 func (m *Model) UNK() int { return int(m.unkAPI) }
 
+// IsControl reports whether id is a control piece (such as <s> and </s>),
+// which encoding never produces from text.
+func (m *Model) IsControl(id int) bool { return m.typeOf(id) == typeControl }
+
+// IsUnknown reports whether id is the unknown piece.
+func (m *Model) IsUnknown(id int) bool { return m.typeOf(id) == typeUnknown }
+
+// IsByte reports whether id is a byte piece (<0x00>..<0xFF>).
+func (m *Model) IsByte(id int) bool { return m.typeOf(id) == typeByte }
+
+func (m *Model) typeOf(id int) uint8 {
+	if id < 0 || id >= len(m.types) {
+		return 0
+	}
+	return m.types[id]
+}
+
 // IDToPiece returns the piece with the given id, or "" when id is out of
 // range.
 func (m *Model) IDToPiece(id int) string {
@@ -248,53 +265,68 @@ type segment struct {
 	id         int32
 }
 
+// Token is one piece of an encoding and its id.
+type Token struct {
+	ID    int
+	Piece string
+}
+
 // Encode returns the ids of text, as SentencePieceProcessor.encode(text)
 // does with default options (no BOS or EOS added).
 func (m *Model) Encode(text string) []int {
-	norm := m.norm.normalize(text)
-	segs := m.segment(norm)
-	ids := make([]int, 0, len(segs))
-	prevUnk := false
-	for _, s := range segs {
-		unk := m.types[s.id] == typeUnknown
-		switch {
-		case unk && m.byteFallback:
-			for i := s.begin; i < s.end; i++ {
-				ids = append(ids, int(m.byteIDs[norm[i]]))
-			}
-		case unk && prevUnk:
-			// A run of unknown pieces is one unknown id.
-		default:
-			ids = append(ids, int(s.id))
-		}
-		prevUnk = unk
+	toks := m.EncodeTokens(text)
+	ids := make([]int, len(toks))
+	for i, t := range toks {
+		ids[i] = t.ID
 	}
 	return ids
 }
 
-// EncodePieces returns the pieces of text: the normalised spans the
-// segmentation chose, with unknown runs merged and, under byte fallback,
-// unknown characters spelled as byte pieces.
+// EncodePieces returns the pieces of text, as
+// SentencePieceProcessor.encode(text, out_type=str) does.
 func (m *Model) EncodePieces(text string) []string {
+	toks := m.EncodeTokens(text)
+	pieces := make([]string, len(toks))
+	for i, t := range toks {
+		pieces[i] = t.Piece
+	}
+	return pieces
+}
+
+// EncodeTokens returns the pieces of text with their ids: the normalised
+// spans the segmentation chose, a run of unknown pieces merged into one
+// unknown token, or, under byte fallback, each byte of an unknown piece as
+// its byte piece.
+func (m *Model) EncodeTokens(text string) []Token {
 	norm := m.norm.normalize(text)
 	segs := m.segment(norm)
-	out := make([]string, 0, len(segs))
+	toks := make([]Token, 0, len(segs))
 	prevUnk := false
 	for _, s := range segs {
 		unk := m.types[s.id] == typeUnknown
 		switch {
 		case unk && m.byteFallback:
 			for i := s.begin; i < s.end; i++ {
-				out = append(out, m.pieces[m.byteIDs[norm[i]]])
+				id := m.byteIDs[norm[i]]
+				toks = append(toks, Token{ID: int(id), Piece: m.pieces[id]})
 			}
 		case unk && prevUnk:
-			out[len(out)-1] += norm[s.begin:s.end]
+			toks[len(toks)-1].Piece += norm[s.begin:s.end]
 		default:
-			out = append(out, norm[s.begin:s.end])
+			toks = append(toks, Token{ID: int(s.id), Piece: norm[s.begin:s.end]})
 		}
 		prevUnk = unk
 	}
-	return out
+	return toks
+}
+
+// WithAddDummyPrefix returns a copy of m whose normaliser adds the dummy
+// prefix space or not, as setting normalizer_spec.add_dummy_prefix in the
+// model file would (Hugging Face's SiglipTokenizer turns it off).
+func (m *Model) WithAddDummyPrefix(on bool) *Model {
+	c := *m
+	c.norm.spec.addDummyPrefix = on
+	return &c
 }
 
 // Normalize returns text as the model's normaliser rewrites it before
