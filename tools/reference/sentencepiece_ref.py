@@ -18,7 +18,8 @@ Writes:
       is the concatenation of both (protocol buffers merge concatenations)
   tokenizer/sentencepiece/testdata/golden.json.gz        {"version", "texts",
       "models": {NAME: {"options", "size", "bos", "eos", "pad", "unk",
-      "ids": [[...] per text]}}}
+      "ids": [[...] per text]}}}; the hand-built synthetic_* models carry
+      their own "texts"
 
 Training is not guaranteed to be bit-for-bit reproducible across
 sentencepiece versions; the committed models and the ids computed from them
@@ -30,6 +31,7 @@ import io
 import json
 import os
 import random
+import struct
 import sys
 
 import sentencepiece as spm
@@ -304,6 +306,63 @@ def split_charsmap(model):
     return bytes(out), length_field(3, length_field(2, charsmap))
 
 
+def float_field(num, v):
+    return varint(num << 3 | 5) + struct.pack("<f", v)
+
+
+def int_field(num, v):
+    return varint(num << 3) + varint(v & 0xFFFFFFFFFFFFFFFF)
+
+
+def synthetic_model(model_type, pieces, byte_fallback=False):
+    """A hand-built ModelProto: pieces as (piece, score, type), identity
+    normalisation. Trained models rarely have equal scores or unused pieces;
+    these exercise the tie order and BPE's resegmentation of unused pieces."""
+    out = bytearray()
+    for p, score, typ in pieces:
+        out += length_field(1, length_field(1, p.encode()) + float_field(2, score) + int_field(3, typ))
+    trainer = int_field(3, model_type) + int_field(35, int(byte_fallback))
+    out += length_field(2, trainer)
+    out += length_field(3, length_field(1, b"identity"))
+    return bytes(out)
+
+
+NORMAL, UNKNOWN, CONTROL, USER_DEFINED, UNUSED = 1, 2, 3, 4, 5
+SYNTHETIC = {
+    # Equal scores everywhere: the fewest pieces win, ties go to the order
+    # in which the encoder meets the candidates.
+    "synthetic_unigram_ties": (1, [("<unk>", 0, UNKNOWN), ("<s>", 0, CONTROL), ("</s>", 0, CONTROL)]
+                               + [(p, -1.0, NORMAL) for p in
+                                  ["a", "b", "c", "ab", "bc", "ca", "abc", "cab", "\u2581", "\u2581a",
+                                   "\u2581ab", "bca", "aa", "aaa"]]
+                               + [("\u2581b", -1.0, UNUSED), ("cc", 0, USER_DEFINED)]),
+    # Scores whose float sums round: -0.1 + -0.2 against -0.3 and friends.
+    "synthetic_unigram_rounding": (1, [("<unk>", 0, UNKNOWN)]
+                                   + [(p, sc, NORMAL) for p, sc in
+                                      [("a", -0.1), ("b", -0.2), ("ab", -0.3), ("c", -0.7),
+                                       ("bc", -0.9), ("abc", -1.2), ("\u2581", -0.4), ("\u2581a", -0.5),
+                                       ("ca", -0.8), ("cab", -1.1)]]),
+    # BPE with equal merge scores (leftmost first) and unused pieces that
+    # are merged through but split back.
+    "synthetic_bpe_unused": (2, [("<unk>", 0, UNKNOWN), ("<s>", 0, CONTROL)]
+                             + [(p, sc, t) for p, sc, t in
+                                [("ab", -1.0, UNUSED), ("abc", -2.0, NORMAL), ("bc", -1.0, NORMAL),
+                                 ("ca", -1.0, NORMAL), ("\u2581a", -3.0, NORMAL), ("aa", -1.0, NORMAL),
+                                 ("aaa", -0.5, UNUSED), ("aaaa", -4.0, NORMAL), ("cc", 0, USER_DEFINED),
+                                 ("a", -5.0, NORMAL), ("b", -5.0, NORMAL), ("c", -5.0, NORMAL),
+                                 ("\u2581", -5.0, NORMAL)]]),
+}
+
+
+def synthetic_texts():
+    rng = random.Random(7)
+    texts = ["", "a", "ab", "abc", "abcabc", "aaaa", "aaaaaaa", "cab", "ccab", "a b c", "abx", "xyz",
+             "bca bca", "\u2581ab", "a\u2581b"]
+    while len(texts) < 300:
+        texts.append("".join(rng.choice("aabbc  xé") for _ in range(rng.randint(1, 24))))
+    return texts
+
+
 def main():
     os.makedirs(os.path.join(TESTDATA, "models"), exist_ok=True)
     corpus = training_corpus()
@@ -334,9 +393,22 @@ def main():
             "options": used, "size": sp.get_piece_size(), "bos": sp.bos_id(),
             "eos": sp.eos_id(), "pad": sp.pad_id(), "unk": sp.unk_id(), "ids": ids}
         print("%-26s %6d bytes  vocab %5d" % (name, len(data), sp.get_piece_size()))
+    stexts = synthetic_texts()
+    for name, (model_type, pieces) in SYNTHETIC.items():
+        data = synthetic_model(model_type, pieces)
+        with gzip.GzipFile(os.path.join(TESTDATA, "models", name + ".model.gz"), "wb", mtime=0) as f:
+            f.write(data)
+        sp = spm.SentencePieceProcessor(model_proto=data)
+        ids = [sp.encode(t) for t in stexts]
+        total_ids += sum(len(x) for x in ids)
+        golden["models"][name] = {
+            "options": {"synthetic": True}, "size": sp.get_piece_size(), "bos": sp.bos_id(),
+            "eos": sp.eos_id(), "pad": sp.pad_id(), "unk": sp.unk_id(), "texts": stexts, "ids": ids}
+        print("%-26s %6d bytes  vocab %5d (hand-built)" % (name, len(data), sp.get_piece_size()))
     with gzip.GzipFile(os.path.join(TESTDATA, "golden.json.gz"), "wb", mtime=0) as f:
         f.write(json.dumps(golden, ensure_ascii=False, separators=(",", ":")).encode())
-    print("%d texts, %d models, %d ids" % (len(texts), len(MODELS), total_ids))
+    print("%d texts, %d trained models, %d synthetic models with %d texts, %d ids" % (
+        len(texts), len(MODELS), len(SYNTHETIC), len(stexts), total_ids))
 
 
 if __name__ == "__main__":
