@@ -66,9 +66,12 @@ func (h *pairHeap) pop() bpePair {
 // score (ties to the leftmost), and split unused pieces back into the pair
 // they were merged from.
 //
-// Every merge removes a symbol and adds at most two candidates, so the
-// agenda holds fewer than 3·len(norm) pairs and the work is
-// O(n log n) for n = len(norm).
+// A merge can never join two symbols whose adjacent bytes appear next to
+// each other in no piece, so the text is cut there (between words, mostly)
+// and each part merged on its own: merges in parts that cannot interact
+// commute, so the result is the one a single agenda over the whole text
+// gives, while the agenda stays small. Every merge removes a symbol and
+// adds at most two candidates, so a part of n bytes costs O(n log n).
 func (m *Model) encodeBPE(norm string) []segment {
 	syms := make([]bpeSymbol, 0, len(norm))
 	for pos := 0; pos < len(norm); {
@@ -82,41 +85,65 @@ func (m *Model) encodeBPE(norm string) []segment {
 			l = min(oneCharLen(norm[pos]), len(norm)-pos)
 		}
 		i := int32(len(syms))
-		next := i + 1
-		if pos+l == len(norm) {
-			next = -1
-		}
-		syms = append(syms, bpeSymbol{begin: int32(pos), size: int32(l), prev: i - 1, next: next, frozen: frozen})
+		syms = append(syms, bpeSymbol{begin: int32(pos), size: int32(l), prev: i - 1, next: i + 1, frozen: frozen})
 		pos += l
 	}
+	b := bpeRun{m: m, norm: norm, syms: syms, segs: make([]segment, 0, len(syms))}
+	start := 0
+	for k := 1; k <= len(syms); k++ {
+		if k < len(syms) && m.pairs.has(norm[syms[k].begin-1], norm[syms[k].begin]) {
+			continue
+		}
+		syms[start].prev, syms[k-1].next = -1, -1
+		b.merge(int32(start), int32(k))
+		start = k
+	}
+	return b.segs
+}
 
+// bpeRun holds the state of one encodeBPE call.
+type bpeRun struct {
+	m      *Model
+	norm   string
+	syms   []bpeSymbol
+	agenda pairHeap
 	// rev maps an unused merged piece to the pair it was made from.
-	var rev map[string][2]string
-	var agenda pairHeap
-	add := func(left, right int32) {
-		if left < 0 || right < 0 || syms[left].frozen || syms[right].frozen {
-			return
-		}
-		size := syms[left].size + syms[right].size
-		piece := norm[syms[left].begin : syms[left].begin+size]
-		id := m.trie.lookup(piece)
-		if id < 0 {
-			return
-		}
-		agenda.push(bpePair{left: left, right: right, score: m.scores[id], size: size})
-		if m.types[id] == typeUnused {
-			if rev == nil {
-				rev = map[string][2]string{}
-			}
-			l, r := syms[left], syms[right]
-			rev[piece] = [2]string{norm[l.begin : l.begin+l.size], norm[r.begin : r.begin+r.size]}
-		}
+	rev  map[string][2]string
+	segs []segment
+}
+
+// add queues the merge of symbols left and right if it makes a piece.
+func (b *bpeRun) add(left, right int32) {
+	syms := b.syms
+	if left < 0 || right < 0 || syms[left].frozen || syms[right].frozen {
+		return
 	}
-	for i := 1; i < len(syms); i++ {
-		add(int32(i-1), int32(i))
+	size := syms[left].size + syms[right].size
+	piece := b.norm[syms[left].begin : syms[left].begin+size]
+	id := b.m.trie.lookup(piece)
+	if id < 0 {
+		return
 	}
-	for len(agenda) > 0 {
-		top := agenda.pop()
+	b.agenda.push(bpePair{left: left, right: right, score: b.m.scores[id], size: size})
+	if b.m.types[id] == typeUnused {
+		if b.rev == nil {
+			b.rev = map[string][2]string{}
+		}
+		l, r := syms[left], syms[right]
+		b.rev[piece] = [2]string{b.norm[l.begin : l.begin+l.size], b.norm[r.begin : r.begin+r.size]}
+	}
+}
+
+// merge runs the merges over the symbols [lo, hi), which form a list of
+// their own, and appends the resulting segments.
+func (b *bpeRun) merge(lo, hi int32) {
+	syms := b.syms
+	b.agenda = b.agenda[:0]
+	for i := lo + 1; i < hi; i++ {
+		b.add(i-1, i)
+	}
+	for len(b.agenda) > 0 {
+		top := b.agenda.pop()
 		l, r := &syms[top.left], &syms[top.right]
 		if l.size == 0 || r.size == 0 || l.size+r.size != top.size {
 			continue
@@ -127,26 +154,39 @@ func (m *Model) encodeBPE(norm string) []segment {
 			syms[r.next].prev = top.left
 		}
 		r.size = 0
-		add(l.prev, top.left)
-		add(top.left, l.next)
+		b.add(l.prev, top.left)
+		b.add(top.left, l.next)
 	}
-
-	segs := make([]segment, 0, len(syms))
-	var resegment func(begin int32, piece string)
-	resegment = func(begin int32, piece string) {
-		id := m.pieceID(piece)
-		if m.types[id] == typeUnused {
-			if p, ok := rev[piece]; ok {
-				resegment(begin, p[0])
-				resegment(begin+int32(len(p[0])), p[1])
-				return
-			}
-		}
-		segs = append(segs, segment{begin: begin, end: begin + int32(len(piece)), id: id})
-	}
-	for i := int32(0); i >= 0 && len(syms) > 0; i = syms[i].next {
+	for i := lo; i >= 0; i = syms[i].next {
 		s := syms[i]
-		resegment(s.begin, norm[s.begin:s.begin+s.size])
+		b.resegment(s.begin, b.norm[s.begin:s.begin+s.size])
 	}
-	return segs
+}
+
+// resegment appends piece, split back into the pieces it was merged from
+// while it is an unused piece.
+func (b *bpeRun) resegment(begin int32, piece string) {
+	id := b.m.pieceID(piece)
+	if b.m.types[id] == typeUnused {
+		if p, ok := b.rev[piece]; ok {
+			b.resegment(begin, p[0])
+			b.resegment(begin+int32(len(p[0])), p[1])
+			return
+		}
+	}
+	b.segs = append(b.segs, segment{begin: begin, end: begin + int32(len(piece)), id: id})
+}
+
+// bytePairs is a set of byte pairs: those that occur next to each other in
+// some piece.
+type bytePairs [1 << 16 / 64]uint64
+
+func (p *bytePairs) add(a, b byte) {
+	k := uint(a)<<8 | uint(b)
+	p[k>>6] |= 1 << (k & 63)
+}
+
+func (p *bytePairs) has(a, b byte) bool {
+	k := uint(a)<<8 | uint(b)
+	return p[k>>6]&(1<<(k&63)) != 0
 }

@@ -50,6 +50,8 @@ type Model struct {
 	maxScore float32
 	// maxPieceBytes bounds a trie walk.
 	maxPieceBytes int
+	// pairs holds the byte pairs inside pieces, where BPE may merge.
+	pairs *bytePairs
 
 	norm normalizer
 }
@@ -148,6 +150,14 @@ func newModel(p *modelProto) (*Model, error) {
 		return nil, fmt.Errorf("sentencepiece: the model has no normal pieces")
 	}
 	m.trie = newByteTrie(keys, ids)
+	if m.bpe {
+		m.pairs = new(bytePairs)
+		for _, k := range keys {
+			for i := 1; i < len(k); i++ {
+				m.pairs.add(k[i-1], k[i])
+			}
+		}
+	}
 
 	m.norm = normalizer{spec: p.normalizer, suffix: p.trainer.treatWhitespaceAsSuffix}
 	if len(p.normalizer.precompiledCharsmap) > 0 {
@@ -274,11 +284,14 @@ type Token struct {
 // Encode returns the ids of text, as SentencePieceProcessor.encode(text)
 // does with default options (no BOS or EOS added).
 func (m *Model) Encode(text string) []int {
-	toks := m.EncodeTokens(text)
-	ids := make([]int, len(toks))
-	for i, t := range toks {
-		ids[i] = t.ID
-	}
+	norm := m.norm.normalize(text)
+	segs := m.segment(norm)
+	ids := make([]int, 0, len(segs))
+	m.each(norm, segs, func(id, _, _ int32, extend bool) {
+		if !extend {
+			ids = append(ids, int(id))
+		}
+	})
 	return ids
 }
 
@@ -293,31 +306,43 @@ func (m *Model) EncodePieces(text string) []string {
 	return pieces
 }
 
-// EncodeTokens returns the pieces of text with their ids: the normalised
-// spans the segmentation chose, a run of unknown pieces merged into one
-// unknown token, or, under byte fallback, each byte of an unknown piece as
-// its byte piece.
+// EncodeTokens returns the pieces of text with their ids.
 func (m *Model) EncodeTokens(text string) []Token {
 	norm := m.norm.normalize(text)
 	segs := m.segment(norm)
 	toks := make([]Token, 0, len(segs))
+	m.each(norm, segs, func(id, begin, end int32, extend bool) {
+		switch {
+		case extend:
+			toks[len(toks)-1].Piece += norm[begin:end]
+		case m.types[id] == typeByte:
+			toks = append(toks, Token{ID: int(id), Piece: m.pieces[id]})
+		default:
+			toks = append(toks, Token{ID: int(id), Piece: norm[begin:end]})
+		}
+	})
+	return toks
+}
+
+// each turns a segmentation into output tokens as sentencepiece does,
+// calling f with each token's id and the span of norm it covers: a run of
+// unknown pieces is one unknown token (f sees the later pieces with extend
+// set), and under byte fallback an unknown piece is one byte piece per
+// byte.
+func (m *Model) each(norm string, segs []segment, f func(id, begin, end int32, extend bool)) {
 	prevUnk := false
 	for _, s := range segs {
 		unk := m.types[s.id] == typeUnknown
 		switch {
 		case unk && m.byteFallback:
 			for i := s.begin; i < s.end; i++ {
-				id := m.byteIDs[norm[i]]
-				toks = append(toks, Token{ID: int(id), Piece: m.pieces[id]})
+				f(m.byteIDs[norm[i]], i, i+1, false)
 			}
-		case unk && prevUnk:
-			toks[len(toks)-1].Piece += norm[s.begin:s.end]
 		default:
-			toks = append(toks, Token{ID: int(s.id), Piece: norm[s.begin:s.end]})
+			f(s.id, s.begin, s.end, unk && prevUnk)
 		}
 		prevUnk = unk
 	}
-	return toks
 }
 
 // WithAddDummyPrefix returns a copy of m whose normaliser adds the dummy
