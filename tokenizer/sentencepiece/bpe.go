@@ -77,7 +77,7 @@ func (m *Model) encodeBPE(norm string) []segment {
 	for pos := 0; pos < len(norm); {
 		l, frozen := 0, false
 		if m.norm.user != nil {
-			if l = m.norm.user.longestPrefix(norm[pos:]); l > 0 {
+			if l = m.norm.user.LongestPrefix(norm[pos:]); l > 0 {
 				frozen = true
 			}
 		}
@@ -120,7 +120,7 @@ func (b *bpeRun) add(left, right int32) {
 	}
 	size := syms[left].size + syms[right].size
 	piece := b.norm[syms[left].begin : syms[left].begin+size]
-	id := b.m.trie.lookup(piece)
+	id := b.m.trie.Lookup(piece)
 	if id < 0 {
 		return
 	}

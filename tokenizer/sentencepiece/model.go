@@ -18,6 +18,8 @@ package sentencepiece
 import (
 	"fmt"
 	"math"
+
+	"github.com/clipinfer/clipinfer/internal/bytetrie"
 )
 
 // Model is a parsed SentencePiece model. It is immutable and safe for
@@ -32,7 +34,7 @@ type Model struct {
 	// trie holds the normal, user-defined and unused pieces (the ones the
 	// segmentation can produce); reserved the control, unknown and byte
 	// pieces, which PieceToID also finds.
-	trie     *byteTrie
+	trie     *bytetrie.Trie
 	reserved map[string]int32
 	// unkID is the unknown piece the segmentation emits; unkAPI the id
 	// UNK reports, looked up by the trainer's unknown piece name as
@@ -149,7 +151,7 @@ func newModel(p *modelProto) (*Model, error) {
 	if len(keys) == 0 {
 		return nil, fmt.Errorf("sentencepiece: the model has no normal pieces")
 	}
-	m.trie = newByteTrie(keys, ids)
+	m.trie = bytetrie.New(keys, ids)
 	if m.bpe {
 		m.pairs = new(bytePairs)
 		for _, k := range keys {
@@ -169,7 +171,7 @@ func newModel(p *modelProto) (*Model, error) {
 	}
 	if len(user) > 0 {
 		uids := make([]int32, len(user))
-		m.norm.user = newByteTrie(user, uids)
+		m.norm.user = bytetrie.New(user, uids)
 	}
 
 	m.bosID = m.specialID(p.trainer.bosPiece, typeControl)
@@ -256,7 +258,7 @@ func (m *Model) PieceToID(piece string) (int, bool) {
 	if id, ok := m.reserved[piece]; ok {
 		return int(id), true
 	}
-	if id := m.trie.lookup(piece); id >= 0 {
+	if id := m.trie.Lookup(piece); id >= 0 {
 		return int(id), true
 	}
 	return int(m.unkID), false

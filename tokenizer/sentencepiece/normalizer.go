@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"strings"
+
+	"github.com/clipinfer/clipinfer/internal/bytetrie"
 )
 
 // spaceSymbol (U+2581 LOWER ONE EIGHTH BLOCK) stands for a space in pieces.
@@ -16,7 +18,7 @@ const spaceSymbol = "\u2581"
 // custom TSV) into this form, so one lookup serves them all.
 type charsMap struct {
 	units      []uint32
-	normalized []byte
+	normalized string
 }
 
 // parseCharsMap decodes <uint32 trie size><trie units><normalized strings>
@@ -37,8 +39,14 @@ func parseCharsMap(blob []byte) (*charsMap, error) {
 	if len(units) == 0 {
 		return nil, fmt.Errorf("sentencepiece: precompiled_charsmap has an empty trie")
 	}
-	return &charsMap{units: units, normalized: blob[4+n:]}, nil
+	return &charsMap{units: units, normalized: string(blob[4+n:])}, nil
 }
+
+// maxRuleBytes bounds the source of a normalisation rule. The rule sets
+// sentencepiece compiles have sources of a few code points; the bound
+// keeps a crafted map whose trie never ends from making normalisation
+// quadratic in the text.
+const maxRuleBytes = 256
 
 // longest returns the replacement for the longest rule whose source is a
 // prefix of s and that source's length, or n == 0 when no rule applies.
@@ -50,7 +58,7 @@ func (c *charsMap) longest(s string) (repl string, n int) {
 	pos := uint32(0)
 	u := units[0]
 	pos ^= unitOffset(u)
-	for i := 0; i < len(s); i++ {
+	for i := 0; i < len(s) && i < maxRuleBytes; i++ {
 		b := uint32(s[i])
 		pos ^= b
 		if pos >= uint32(len(units)) {
@@ -76,17 +84,25 @@ func (c *charsMap) longest(s string) (repl string, n int) {
 
 func unitOffset(u uint32) uint32 { return (u >> 10) << ((u & (1 << 9)) >> 6) }
 
+// maxReplacementBytes bounds a rule's replacement (the longest NFKC
+// expansion, U+FDFA, is 18 code points), so that a crafted map without
+// terminators cannot make each lookup scan the whole blob.
+const maxReplacementBytes = 1024
+
 // replacement returns the NUL-terminated string at offset v.
 func (c *charsMap) replacement(v uint32) (string, bool) {
 	if uint64(v) >= uint64(len(c.normalized)) {
 		return "", false
 	}
 	rest := c.normalized[v:]
-	end := 0
-	for end < len(rest) && rest[end] != 0 {
-		end++
+	end := strings.IndexByte(rest[:min(len(rest), maxReplacementBytes+1)], 0)
+	if end < 0 {
+		if len(rest) > maxReplacementBytes {
+			return "", false
+		}
+		end = len(rest)
 	}
-	return string(rest[:end]), true
+	return rest[:end], true
 }
 
 // normalizer applies a NormalizerSpec as sentencepiece's Normalizer does.
@@ -96,14 +112,14 @@ type normalizer struct {
 	suffix bool
 	chars  *charsMap
 	// user holds the user-defined pieces, which pass through unnormalised.
-	user *byteTrie
+	user *bytetrie.Trie
 }
 
 // prefix normalises the first character (or rule source, or user-defined
 // piece) of s, returning its replacement and how many bytes of s it consumed.
 func (n *normalizer) prefix(s string) (string, int) {
 	if n.user != nil {
-		if l := n.user.longestPrefix(s); l > 0 {
+		if l := n.user.LongestPrefix(s); l > 0 {
 			return s[:l], l
 		}
 	}

@@ -15,8 +15,11 @@ const (
 	MaxModelBytes = 64 << 20
 	// MaxPieces bounds the number of vocabulary pieces.
 	MaxPieces = 1 << 21
-	// MaxPieceBytes bounds the length of one piece.
-	MaxPieceBytes = 4096
+	// MaxPieceBytes bounds the length of one piece. Trained pieces are at
+	// most 16 characters by default and user-defined ones rarely longer
+	// than a tag; the bound also bounds the work per input byte, since
+	// segmentation walks at most one piece's length from each position.
+	MaxPieceBytes = 512
 	// maxStringBytes bounds one string or bytes field.
 	maxStringBytes = 32 << 20
 )

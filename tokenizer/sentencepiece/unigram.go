@@ -34,11 +34,11 @@ func (m *Model) encodeUnigram(norm string) []segment {
 		single := false
 		node := int32(0)
 		for end := start; end < size; {
-			if node = m.trie.child(node, norm[end]); node < 0 {
+			if node = m.trie.Child(node, norm[end]); node < 0 {
 				break
 			}
 			end++
-			id := m.trie.value[node]
+			id := m.trie.Value(node)
 			if id < 0 || m.types[id] == typeUnused {
 				continue
 			}

@@ -33,6 +33,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/clipinfer/clipinfer/internal/bytetrie"
 	"github.com/clipinfer/clipinfer/internal/pystr"
 	"github.com/clipinfer/clipinfer/tokenizer/sentencepiece"
 )
@@ -47,6 +48,10 @@ const (
 // (the unigram model's best path depends on all of it), in time linear in
 // its length; callers bound untrusted text before encoding it.
 const maxLengthLimit = 4096
+
+// maxAdded bounds the number of added tokens (Gemma's vocabulary has a few
+// hundred control pieces).
+const maxAdded = 1 << 16
 
 // AddedToken is a token matched in the raw text before SentencePiece sees
 // it (Hugging Face's added tokens): its content and id, and whether it
@@ -91,9 +96,10 @@ type Tokenizer struct {
 	cfg   Config
 	sp    *sentencepiece.Model
 	added []AddedToken
-	// byContent maps an added token's content to its index in added.
+	// byContent maps an added token's content to its index in added (the
+	// first, when a content repeats); trie finds them in text.
 	byContent map[string]int
-	maxAdded  int
+	trie      *bytetrie.Trie
 
 	bos, eos, pad int32
 	unk           string // SigLIP encodes unk+text and drops unk's pieces
@@ -165,18 +171,28 @@ func New(sp *sentencepiece.Model, cfg Config) (*Tokenizer, error) {
 	default:
 		return nil, fmt.Errorf("siglip: unknown tokenizer kind %q", cfg.Kind)
 	}
+	if len(t.added) > maxAdded {
+		return nil, fmt.Errorf("siglip: %d added tokens, more than %d", len(t.added), maxAdded)
+	}
+	var keys []string
+	var idx []int32
 	for i, a := range t.added {
 		if a.Content == "" {
 			return nil, fmt.Errorf("siglip: added token %d is empty", i)
+		}
+		if len(a.Content) > sentencepiece.MaxPieceBytes {
+			return nil, fmt.Errorf("siglip: added token %d has %d bytes, more than %d", i, len(a.Content), sentencepiece.MaxPieceBytes)
 		}
 		if a.ID < 0 || a.ID >= sp.Size() {
 			return nil, fmt.Errorf("siglip: added token %q has id %d outside the %d-piece vocabulary", a.Content, a.ID, sp.Size())
 		}
 		if _, dup := t.byContent[a.Content]; !dup {
 			t.byContent[a.Content] = i
+			keys = append(keys, a.Content)
+			idx = append(idx, int32(i))
 		}
-		t.maxAdded = max(t.maxAdded, len(a.Content))
 	}
+	t.trie = bytetrie.New(keys, idx)
 	return t, nil
 }
 
@@ -242,13 +258,7 @@ func (t *Tokenizer) split(text string) []chunk {
 	var out []chunk
 	start := 0
 	for i := 0; i < len(text); {
-		best := -1
-		for l := min(t.maxAdded, len(text)-i); l > 0; l-- {
-			if k, ok := t.byContent[text[i:i+l]]; ok {
-				best = k
-				break
-			}
-		}
+		best := t.match(text[i:], true)
 		if best < 0 {
 			i++
 			continue
@@ -379,6 +389,23 @@ func canonicalize(text string) string {
 	return strings.TrimFunc(b.String(), pystr.IsSpace)
 }
 
+// match returns the index of the added token at the start of s, or -1:
+// the longest one, or else the first in the configured order (as a regex
+// alternation picks). The walk is at most MaxPieceBytes long.
+func (t *Tokenizer) match(s string, longest bool) int {
+	best := -1
+	n := int32(0)
+	for i := 0; i < len(s); i++ {
+		if n = t.trie.Child(n, s[i]); n < 0 {
+			break
+		}
+		if v := int(t.trie.Value(n)); v >= 0 && (longest || best < 0 || v < best) {
+			best = v
+		}
+	}
+	return best
+}
+
 // lowerOutsideAdded lower-cases text one character at a time, leaving the
 // added tokens' text as it is, as PreTrainedTokenizer.tokenize does with
 // re.sub("(tok1|tok2|...)|(.+?)", ...): an added token is tried first, in
@@ -387,24 +414,21 @@ func (t *Tokenizer) lowerOutsideAdded(text string) string {
 	var b strings.Builder
 	b.Grow(len(text) + 8)
 	for i := 0; i < len(text); {
-		matched := false
-		for _, a := range t.added {
-			if strings.HasPrefix(text[i:], a.Content) {
-				b.WriteString(a.Content)
-				i += len(a.Content)
-				matched = true
-				break
-			}
+		if k := t.match(text[i:], false); k >= 0 {
+			b.WriteString(t.added[k].Content)
+			i += len(t.added[k].Content)
+			continue
 		}
-		if matched {
+		if c := text[i]; c < utf8.RuneSelf {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b.WriteByte(c) // a newline is not matched by "." and stays, as it would anyway
+			i++
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(text[i:])
-		if r == '\n' {
-			b.WriteByte('\n')
-		} else {
-			b.WriteString(pystr.Lower(string(r)))
-		}
+		b.WriteString(pystr.Lower(string(r)))
 		i += size
 	}
 	return b.String()

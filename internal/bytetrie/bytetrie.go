@@ -1,21 +1,23 @@
-package sentencepiece
+// Package bytetrie is a compact trie over byte strings, for the
+// tokenizers' longest-match and exact lookups of vocabulary pieces.
+package bytetrie
 
 import (
 	"sort"
 )
 
-// byteTrie maps byte strings to ids. Nodes are numbered in breadth-first
+// Trie maps byte strings to ids. Nodes are numbered in breadth-first
 // order so that the children of node n are the contiguous nodes
 // first[n]..first[n+1]-1, sorted by label; a node costs 9 bytes, which
 // keeps a 256k-piece vocabulary to a few megabytes.
-type byteTrie struct {
+type Trie struct {
 	label []byte  // label of the edge into node n
 	first []int32 // first child of node n; len(first) == nodes+1
 	value []int32 // id stored at node n, or -1
 }
 
-// newByteTrie builds a trie of keys (distinct, non-empty) with their ids.
-func newByteTrie(keys []string, ids []int32) *byteTrie {
+// New builds a trie of keys (distinct, non-empty) with their ids (>= 0).
+func New(keys []string, ids []int32) *Trie {
 	order := make([]int, len(keys))
 	for i := range order {
 		order[i] = i
@@ -27,7 +29,7 @@ func newByteTrie(keys []string, ids []int32) *byteTrie {
 		sorted[i], vals[i] = keys[o], ids[o]
 	}
 
-	t := &byteTrie{label: []byte{0}, value: []int32{-1}}
+	t := &Trie{label: []byte{0}, value: []int32{-1}}
 	type span struct{ lo, hi, depth int }
 	// queue[n] holds the keys below node n: those in [lo, hi) share the
 	// node's prefix of length depth.
@@ -56,8 +58,9 @@ func newByteTrie(keys []string, ids []int32) *byteTrie {
 	return t
 }
 
-// child returns the child of node n along byte c, or -1.
-func (t *byteTrie) child(n int32, c byte) int32 {
+// Child returns the child of node n along byte c, or -1. The root is
+// node 0.
+func (t *Trie) Child(n int32, c byte) int32 {
 	lo, hi := t.first[n], t.first[n+1]
 	for lo < hi {
 		mid := int32(uint32(lo+hi) >> 1)
@@ -73,23 +76,23 @@ func (t *byteTrie) child(n int32, c byte) int32 {
 	return -1
 }
 
-// lookup returns the id of key, or -1.
-func (t *byteTrie) lookup(key string) int32 {
+// Lookup returns the id of key, or -1.
+func (t *Trie) Lookup(key string) int32 {
 	n := int32(0)
 	for i := 0; i < len(key); i++ {
-		if n = t.child(n, key[i]); n < 0 {
+		if n = t.Child(n, key[i]); n < 0 {
 			return -1
 		}
 	}
 	return t.value[n]
 }
 
-// longestPrefix returns the length of the longest key that is a prefix of
+// LongestPrefix returns the length of the longest key that is a prefix of
 // s, or 0 when there is none.
-func (t *byteTrie) longestPrefix(s string) int {
+func (t *Trie) LongestPrefix(s string) int {
 	n, best := int32(0), 0
 	for i := 0; i < len(s); i++ {
-		if n = t.child(n, s[i]); n < 0 {
+		if n = t.Child(n, s[i]); n < 0 {
 			break
 		}
 		if t.value[n] >= 0 {
@@ -98,3 +101,6 @@ func (t *byteTrie) longestPrefix(s string) int {
 	}
 	return best
 }
+
+// Value returns the id stored at node n, or -1 when no key ends there.
+func (t *Trie) Value(n int32) int32 { return t.value[n] }
