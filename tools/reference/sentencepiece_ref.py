@@ -208,7 +208,7 @@ def test_strings():
     texts += MULTILINGUAL
     texts += english[800:900]
     # random mixtures
-    while len(texts) < 640:
+    while len(texts) < 520:
         parts = []
         for _ in range(rng.randint(1, 4)):
             r = rng.random()
