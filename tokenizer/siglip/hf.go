@@ -157,6 +157,7 @@ type hfToken struct {
 	RStrip  bool   `json:"rstrip"`
 }
 
+// UnmarshalJSON accepts both forms.
 func (t *hfToken) UnmarshalJSON(b []byte) error {
 	var s string
 	if err := json.Unmarshal(b, &s); err == nil {
