@@ -94,8 +94,8 @@ func newModel(p *modelProto) (*Model, error) {
 	for i := range m.byteIDs {
 		m.byteIDs[i] = -1
 	}
-	var keys []string
-	var ids []int32
+	keys := make([]string, 0, len(p.pieces))
+	ids := make([]int32, 0, len(p.pieces))
 	var user []string
 	seen := make(map[string]struct{}, len(p.pieces))
 	for i, sp := range p.pieces {
