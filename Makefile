@@ -48,6 +48,8 @@ bench: build
 # Regenerate the golden fixtures (needs Debian's python3-torch; CI does not).
 fixtures:
 	/usr/bin/python3 tools/reference/tokenizer_ref.py
+	/usr/bin/python3 tools/reference/sentencepiece_ref.py
+	/usr/bin/python3 tools/reference/siglip_tokenizer_ref.py
 	/usr/bin/python3 tools/reference/preprocess_ref.py
 	/usr/bin/python3 tools/reference/checkpoint_ref.py
 	/usr/bin/python3 tools/reference/models_ref.py

@@ -3,10 +3,11 @@ package tokenizer
 import (
 	"strings"
 	"sync"
-	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/clipinfer/clipinfer/internal/pystr"
 )
 
 // normalize is SimpleTokenizer.encode's text cleaning:
@@ -269,9 +270,7 @@ func digitValue(c byte, base int) int {
 // ---------------------------------------------------------------------------
 
 // isPySpace is Python's str.isspace (used by str.strip and str.split).
-func isPySpace(r rune) bool {
-	return isRegexSpace(r) || (0x1C <= r && r <= 0x1F)
-}
+func isPySpace(r rune) bool { return pystr.IsSpace(r) }
 
 // isRegexSpace is \s of the Python regex module on str patterns.
 func isRegexSpace(r rune) bool {
@@ -322,78 +321,10 @@ func isSingleSpaced(s string) bool {
 	return true
 }
 
-// pyLower is Python's str.lower: the simple lowercase mapping, except that
-// U+0130 becomes "i\u0307" (its only unconditional full mapping) and a
-// capital sigma in final position (cased letter before it, none after it,
-// case-ignorable characters skipped both ways) becomes final sigma ς.
-func pyLower(s string) string {
-	ascii := true
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= utf8.RuneSelf {
-			ascii = false
-			break
-		}
-	}
-	if ascii {
-		return strings.ToLower(s)
-	}
-	var b strings.Builder
-	b.Grow(len(s) + 8)
-	for i, r := range s {
-		switch r {
-		case 0x130:
-			b.WriteString("i\u0307")
-		case 0x3A3:
-			if finalSigma(s, i, i+len("Σ")) {
-				b.WriteRune('ς')
-			} else {
-				b.WriteRune('σ')
-			}
-		default:
-			b.WriteRune(unicode.ToLower(r))
-		}
-	}
-	return b.String()
-}
+// pyLower is Python's str.lower.
+func pyLower(s string) string { return pystr.Lower(s) }
 
-// finalSigma reports whether the sigma at s[start:end] is in the Unicode
-// Final_Sigma context: \p{cased} \p{case-ignorable}* Σ !(\p{case-ignorable}* \p{cased}).
-func finalSigma(s string, start, end int) bool {
-	before := false
-	for i := start; i > 0; {
-		r, size := utf8.DecodeLastRuneInString(s[:i])
-		i -= size
-		if !isCaseIgnorable(r) {
-			before = isCased(r)
-			break
-		}
-	}
-	if !before {
-		return false
-	}
-	for i := end; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		i += size
-		if !isCaseIgnorable(r) {
-			return !isCased(r)
-		}
-	}
-	return true
-}
-
-// isCased is the Unicode Cased property: Lowercase, Uppercase or Lt.
-func isCased(r rune) bool {
-	return unicode.IsUpper(r) || unicode.IsLower(r) || unicode.IsTitle(r) ||
-		unicode.Is(unicode.Other_Lowercase, r) || unicode.Is(unicode.Other_Uppercase, r)
-}
-
-// isCaseIgnorable is the Unicode Case_Ignorable property: Mn, Me, Cf, Lm,
-// Sk, and the Word_Break classes MidLetter, MidNumLet and Single_Quote.
-func isCaseIgnorable(r rune) bool {
-	switch r {
-	case '\'', '.', ':', 0xB7, 0x387, 0x55F, 0x5F4, 0x2018, 0x2019, 0x2024,
-		0x2027, 0xFE13, 0xFE52, 0xFE55, 0xFF07, 0xFF0E, 0xFF1A:
-		return true
-	}
-	return unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf, unicode.Lm, unicode.Sk)
-}
+// isCased and isCaseIgnorable are the Unicode properties str.lower's
+// final-sigma rule reads.
+func isCased(r rune) bool         { return pystr.IsCased(r) }
+func isCaseIgnorable(r rune) bool { return pystr.IsCaseIgnorable(r) }
