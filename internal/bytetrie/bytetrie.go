@@ -3,7 +3,8 @@
 package bytetrie
 
 import (
-	"sort"
+	"slices"
+	"strings"
 )
 
 // Trie maps byte strings to ids. Nodes are numbered in breadth-first
@@ -17,42 +18,64 @@ type Trie struct {
 }
 
 // New builds a trie of keys (distinct, non-empty) with their ids (>= 0).
+// It sorts the keys, counts the nodes they need and fills the trie level by
+// level, so that the only large allocations are the trie itself and one
+// sorted copy of the keys.
 func New(keys []string, ids []int32) *Trie {
-	order := make([]int, len(keys))
-	for i := range order {
-		order[i] = i
+	type entry struct {
+		key string
+		id  int32
 	}
-	sort.Slice(order, func(a, b int) bool { return keys[order[a]] < keys[order[b]] })
-	sorted := make([]string, len(keys))
-	vals := make([]int32, len(keys))
-	for i, o := range order {
-		sorted[i], vals[i] = keys[o], ids[o]
+	es := make([]entry, len(keys))
+	for i, k := range keys {
+		es[i] = entry{k, ids[i]}
+	}
+	slices.SortFunc(es, func(a, b entry) int { return strings.Compare(a.key, b.key) })
+	nodes := 1
+	for i, e := range es {
+		shared := 0
+		if i > 0 {
+			prev := es[i-1].key
+			for shared < len(prev) && shared < len(e.key) && prev[shared] == e.key[shared] {
+				shared++
+			}
+		}
+		nodes += len(e.key) - shared
 	}
 
-	t := &Trie{label: []byte{0}, value: []int32{-1}}
-	type span struct{ lo, hi, depth int }
-	// queue[n] holds the keys below node n: those in [lo, hi) share the
-	// node's prefix of length depth.
-	queue := []span{{0, len(sorted), 0}}
-	for n := 0; n < len(queue); n++ {
-		s := queue[n]
-		lo := s.lo
-		if lo < s.hi && len(sorted[lo]) == s.depth {
-			t.value[n] = vals[lo]
-			lo++
-		}
-		t.first = append(t.first, int32(len(t.label)))
-		for lo < s.hi {
-			c := sorted[lo][s.depth]
-			hi := lo + 1
-			for hi < s.hi && sorted[hi][s.depth] == c {
-				hi++
+	t := &Trie{
+		label: make([]byte, 1, nodes),
+		first: make([]int32, 0, nodes+1),
+		value: make([]int32, 1, nodes),
+	}
+	t.value[0] = -1
+	// A span holds the keys below one node: es[lo:hi] share the node's
+	// prefix of length depth. Nodes are numbered level by level, in the
+	// order their spans are processed.
+	type span struct{ lo, hi, depth int32 }
+	cur, next := []span{{0, int32(len(es)), 0}}, []span(nil)
+	for n := 0; len(cur) > 0; {
+		for _, s := range cur {
+			lo := s.lo
+			if lo < s.hi && int32(len(es[lo].key)) == s.depth {
+				t.value[n] = es[lo].id
+				lo++
 			}
-			t.label = append(t.label, c)
-			t.value = append(t.value, -1)
-			queue = append(queue, span{lo, hi, s.depth + 1})
-			lo = hi
+			t.first = append(t.first, int32(len(t.label)))
+			for lo < s.hi {
+				c := es[lo].key[s.depth]
+				hi := lo + 1
+				for hi < s.hi && es[hi].key[s.depth] == c {
+					hi++
+				}
+				t.label = append(t.label, c)
+				t.value = append(t.value, -1)
+				next = append(next, span{lo, hi, s.depth + 1})
+				lo = hi
+			}
+			n++
 		}
+		cur, next = next, cur[:0]
 	}
 	t.first = append(t.first, int32(len(t.label)))
 	return t

@@ -2,6 +2,7 @@ package sentencepiece
 
 import (
 	"compress/gzip"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"os"
@@ -60,12 +61,25 @@ func modelBytes(t testing.TB, name string, fragment bool) []byte {
 	return data
 }
 
+// goldenModelBytes returns the bytes of a golden model: a stored one, or a
+// derived one (its base followed by the appended fields).
+func goldenModelBytes(t testing.TB, g *golden, name string) []byte {
+	t.Helper()
+	opts := g.Models[name].Options
+	if base, ok := opts["derived_from"].(string); ok {
+		extra, err := hex.DecodeString(opts["append_hex"].(string))
+		require.NoError(t, err)
+		return append(goldenModelBytes(t, g, base), extra...)
+	}
+	return modelBytes(t, name, opts["charsmap_fragment"] == true)
+}
+
 func loadModel(t testing.TB, name string) *Model {
 	t.Helper()
 	g := loadGolden(t)
-	gm, ok := g.Models[name]
+	_, ok := g.Models[name]
 	require.True(t, ok, name)
-	m, err := Parse(modelBytes(t, name, gm.Options["charsmap_fragment"] == true))
+	m, err := Parse(goldenModelBytes(t, g, name))
 	require.NoError(t, err)
 	return m
 }
@@ -81,7 +95,7 @@ func TestGoldenIDs(t *testing.T) {
 	for _, name := range names {
 		gm := g.Models[name]
 		t.Run(name, func(t *testing.T) {
-			m, err := Parse(modelBytes(t, name, gm.Options["charsmap_fragment"] == true))
+			m, err := Parse(goldenModelBytes(t, g, name))
 			require.NoError(t, err)
 			require.Equal(t, gm.Size, m.Size())
 			require.Equal(t, gm.BOS, m.BOS(), "bos")

@@ -9,10 +9,11 @@
 // byte fallback.
 //
 // Encoding is linear in the input for the unigram model (each position
-// tries at most as many pieces as the longest piece has bytes) and
-// O(n log n) for BPE (a heap of candidate merges), with memory linear in
-// the input; the package reads the whole text at once, so callers that
-// accept untrusted text bound its length before encoding.
+// tries at most as many pieces as the longest piece has bytes, at most
+// MaxPieceBytes) and at worst O(n log n) for BPE (a heap of candidate
+// merges per stretch of mergeable text), with memory linear in the input;
+// the package reads the whole text at once, so callers that accept
+// untrusted text bound its length before encoding.
 package sentencepiece
 
 import (
@@ -50,8 +51,6 @@ type Model struct {
 	// FLT_MAX and FLT_MIN as the unigram model does.
 	minScore float32
 	maxScore float32
-	// maxPieceBytes bounds a trie walk.
-	maxPieceBytes int
 	// pairs holds the byte pairs inside pieces, where BPE may merge.
 	pairs *bytePairs
 
@@ -95,8 +94,8 @@ func newModel(p *modelProto) (*Model, error) {
 	for i := range m.byteIDs {
 		m.byteIDs[i] = -1
 	}
-	var keys []string
-	var ids []int32
+	keys := make([]string, 0, len(p.pieces))
+	ids := make([]int32, 0, len(p.pieces))
 	var user []string
 	seen := make(map[string]struct{}, len(p.pieces))
 	for i, sp := range p.pieces {
@@ -112,7 +111,6 @@ func newModel(p *modelProto) (*Model, error) {
 		case typeNormal, typeUserDefined, typeUnused:
 			keys = append(keys, sp.piece)
 			ids = append(ids, int32(i))
-			m.maxPieceBytes = max(m.maxPieceBytes, len(sp.piece))
 		default:
 			m.reserved[sp.piece] = int32(i)
 		}

@@ -233,6 +233,24 @@ func parseModelProto(data []byte) (*modelProto, error) {
 		return nil, fmt.Errorf("sentencepiece: model of %d bytes exceeds the %d-byte budget", len(data), MaxModelBytes)
 	}
 	m := defaultModelProto()
+	// Count the pieces first so that the slice is allocated once.
+	count := 0
+	for r := (wireReader{buf: data, what: "ModelProto"}); ; {
+		f, ok, err := r.next()
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			break
+		}
+		if f.num == 1 && f.wire == wireBytes {
+			count++
+		}
+	}
+	if count > MaxPieces {
+		return nil, fmt.Errorf("sentencepiece: %d pieces, more than %d", count, MaxPieces)
+	}
+	m.pieces = make([]protoPiece, 0, count)
 	r := wireReader{buf: data, what: "ModelProto"}
 	for {
 		f, ok, err := r.next()

@@ -18,8 +18,9 @@ type bestPath struct {
 // (the first candidate wins, shorter pieces are tried first), so equal
 // scores resolve the same way.
 //
-// Each start position walks the trie at most maxPieceBytes bytes deep, so
-// the work is O(len(norm) · maxPieceBytes) and the memory O(len(norm)).
+// Each start position walks the trie at most one piece deep (at most
+// MaxPieceBytes), so the work is O(len(norm) · MaxPieceBytes) and the
+// memory O(len(norm)).
 func (m *Model) encodeUnigram(norm string) []segment {
 	size := len(norm)
 	unkScore := m.minScore - unkPenalty

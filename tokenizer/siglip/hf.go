@@ -29,9 +29,11 @@ const maxJSONBytes = 8 << 20
 // The kind comes from tokenizer_class, else from which model file exists.
 // MaxLength is model_max_length when it is a sensible length, else 64.
 // SigLIP takes do_lower_case (default true), its eos, unk and pad tokens
-// and the added tokens' strip flags from the files; Gemma takes
+// and the added tokens' strip flags from the files; Gemma
+// (GemmaTokenizer, GemmaTokenizerFast, Siglip2Tokenizer) takes
 // add_bos_token and add_eos_token (transformers' defaults, true and false,
-// when absent) and is lower-cased (see the package comment).
+// when absent) and is lower-cased (see the package comment). Left padding
+// is refused: the text towers read the last position.
 func ConfigFromHF(dir string) (Config, []byte, error) {
 	var tc hfTokenizerConfig
 	_, err := readJSON(filepath.Join(dir, "tokenizer_config.json"), &tc)
@@ -46,7 +48,7 @@ func ConfigFromHF(dir string) (Config, []byte, error) {
 	switch tc.TokenizerClass {
 	case "SiglipTokenizer":
 		cfg.Kind = KindSiglip
-	case "GemmaTokenizer", "GemmaTokenizerFast":
+	case "GemmaTokenizer", "GemmaTokenizerFast", "Siglip2Tokenizer":
 		cfg.Kind = KindGemma
 	case "":
 		switch {
@@ -59,6 +61,11 @@ func ConfigFromHF(dir string) (Config, []byte, error) {
 		}
 	default:
 		return Config{}, nil, fmt.Errorf("siglip: tokenizer_class %q is not a SigLIP or Gemma tokenizer", tc.TokenizerClass)
+	}
+	if tc.PaddingSide == "left" {
+		// The text towers pool the last position, which left padding
+		// would fill with padding.
+		return Config{}, nil, fmt.Errorf("siglip: padding_side \"left\" is not supported (SigLIP pools the last position)")
 	}
 	if l := tc.ModelMaxLength; l >= 1 && l <= maxLengthLimit {
 		cfg.MaxLength = int(l)
@@ -175,6 +182,7 @@ func (t *hfToken) UnmarshalJSON(b []byte) error {
 
 type hfTokenizerConfig struct {
 	TokenizerClass          string             `json:"tokenizer_class"`
+	PaddingSide             string             `json:"padding_side"`
 	ModelMaxLength          float64            `json:"model_max_length"`
 	DoLowerCase             *bool              `json:"do_lower_case"`
 	AddBOSToken             *bool              `json:"add_bos_token"`

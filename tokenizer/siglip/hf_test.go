@@ -94,6 +94,10 @@ func TestConfigFromHFMatchesGolden(t *testing.T) {
 			"tokenizer_config.json": []byte(gemmaTokenizerConfig),
 			"tokenizer.model":       modelBytes(t, "bpe_gemmalike"),
 		}, "siglip2_gemma", Config{Kind: KindGemma, MaxLength: 64, Lowercase: true, AddEOS: true, BOSToken: "<bos>", EOSToken: "<eos>", PadToken: "<pad>"}},
+		{"siglip2 with Siglip2Tokenizer", map[string][]byte{
+			"tokenizer_config.json": []byte(`{"tokenizer_class": "Siglip2Tokenizer", "add_bos_token": false, "add_eos_token": true, "padding_side": "right", "model_max_length": 64}`),
+			"tokenizer.model":       modelBytes(t, "bpe_gemmalike"),
+		}, "siglip2_gemma", Config{Kind: KindGemma, MaxLength: 64, Lowercase: true, AddEOS: true}},
 		{"siglip without configs", map[string][]byte{
 			"spiece.model": modelBytes(t, "unigram_t5like"),
 		}, "siglip", Config{Kind: KindSiglip, MaxLength: 64, Lowercase: true}},
@@ -154,6 +158,10 @@ func TestConfigFromHFErrors(t *testing.T) {
 			write(t, dir, "spiece.model", model)
 			write(t, dir, "special_tokens_map.json", []byte(`{"x":"`+strings.Repeat("a", maxJSONBytes)+`"}`))
 		}, "budget"},
+		{"left padding", func(t *testing.T, dir string) {
+			write(t, dir, "tokenizer.model", modelBytes(t, "bpe_gemmalike"))
+			write(t, dir, "tokenizer_config.json", []byte(`{"tokenizer_class": "Siglip2Tokenizer", "padding_side": "left"}`))
+		}, `padding_side "left" is not supported`},
 		{"bad added token id", func(t *testing.T, dir string) {
 			write(t, dir, "spiece.model", model)
 			write(t, dir, "tokenizer_config.json", []byte(`{"added_tokens_decoder": {"x": {"content": "a"}}}`))

@@ -13,14 +13,14 @@
 //     and encoded with the model's dummy prefix turned off. "</s>" follows
 //     the ids.
 //   - "gemma": the Gemma SentencePiece tokenizer SigLIP 2 uses: the text is
-//     split around the model's control pieces, every part encoded as the
-//     model says (Gemma's model adds no dummy prefix and keeps whitespace),
-//     with "<bos>" and "<eos>" added as configured (SigLIP 2's converted
+//     split around the model's control pieces, every other part lower-cased
+//     (Config.Lowercase, Python's str.lower) and encoded as the model says
+//     (Gemma's model adds no dummy prefix and keeps whitespace), with
+//     "<bos>" and "<eos>" added as configured (SigLIP 2's converted
 //     checkpoints add "<eos>" only). SigLIP 2 was trained on lower-cased
-//     text and the transformers documentation tells callers to lower-case
-//     it; Config.Lowercase (on by default in ConfigFromHF) does that here
-//     with Python's str.lower, so the ids equal the transformers tokenizer's
-//     ids for text.lower().
+//     text: transformers' Siglip2Tokenizer lower-cases with a normaliser,
+//     and with the older GemmaTokenizer the documentation asks callers to
+//     lower-case; ConfigFromHF turns Lowercase on for both.
 //
 // Both truncate to MaxLength ids, keeping the final special token, and pad
 // with the pad id to exactly MaxLength, as
@@ -289,17 +289,21 @@ func (t *Tokenizer) split(text string) []chunk {
 	return out
 }
 
+// gemmaIDs splits the raw text around the added tokens and encodes the
+// rest, lower-cased first when configured (Siglip2Tokenizer's Lowercase
+// normaliser, which sees the text between the special tokens).
 func (t *Tokenizer) gemmaIDs(text string) []int32 {
-	if t.cfg.Lowercase {
-		text = pystr.Lower(text)
-	}
 	var ids []int32
 	for _, c := range t.split(text) {
 		switch {
 		case c.added >= 0:
 			ids = append(ids, int32(t.added[c.added].ID))
 		case c.text != "":
-			for _, id := range t.sp.Encode(c.text) {
+			part := c.text
+			if t.cfg.Lowercase {
+				part = pystr.Lower(part)
+			}
+			for _, id := range t.sp.Encode(part) {
 				ids = append(ids, int32(id))
 			}
 		}

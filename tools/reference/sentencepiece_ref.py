@@ -19,7 +19,8 @@ Writes:
   tokenizer/sentencepiece/testdata/golden.json.gz        {"version", "texts",
       "models": {NAME: {"options", "size", "bos", "eos", "pad", "unk",
       "ids": [[...] per text]}}}; the hand-built synthetic_* models carry
-      their own "texts"
+      their own "texts"; the derived ones are the model "derived_from" (with
+      its charsmap fragment) followed by the bytes "append_hex"
 
 Training is not guaranteed to be bit-for-bit reproducible across
 sentencepiece versions; the committed models and the ids computed from them
@@ -150,6 +151,9 @@ MODELS = {
                           pad_piece="<pad>", eos_piece="<eos>", bos_piece="<bos>",
                           control_symbols=["<mask>", "[@BOS@]"],
                           user_defined_symbols=["<start_of_turn>", "<end_of_turn>", "\n\n", "  "]),
+    "bpe_suffix": dict(model_type="bpe", vocab_size=900,
+                       normalization_rule_name="identity", character_coverage=0.98,
+                       treat_whitespace_as_suffix=True),
     "bpe_small_raw": dict(model_type="bpe", vocab_size=900,
                           normalization_rule_name="identity", character_coverage=0.98,
                           remove_extra_whitespaces=False),
@@ -208,7 +212,7 @@ def test_strings():
     texts += MULTILINGUAL
     texts += english[800:900]
     # random mixtures
-    while len(texts) < 520:
+    while len(texts) < 450:
         parts = []
         for _ in range(rng.randint(1, 4)):
             r = rng.random()
@@ -354,6 +358,16 @@ SYNTHETIC = {
 }
 
 
+# Trained models with normaliser fields the trainers refuse to train with
+# (escape_whitespaces=false): the field is merged in by appending a
+# serialized ModelProto{normalizer_spec{...}}, which sentencepiece and the Go
+# reader both read as the merge.
+DERIVED = {
+    "unigram_nfkc_noescape": ("unigram_nfkc_1k", length_field(3, int_field(5, 0))),
+    "bpe_noescape_raw": ("bpe_identity_bytefb", length_field(3, int_field(5, 0) + int_field(3, 0) + int_field(4, 0))),
+}
+
+
 def synthetic_texts():
     rng = random.Random(7)
     texts = ["", "a", "ab", "abc", "abcabc", "aaaa", "aaaaaaa", "cab", "ccab", "a b c", "abx", "xyz",
@@ -361,6 +375,11 @@ def synthetic_texts():
     while len(texts) < 300:
         texts.append("".join(rng.choice("aabbc  xé") for _ in range(rng.randint(1, 24))))
     return texts
+
+
+def read_model(name):
+    with gzip.open(os.path.join(TESTDATA, "models", name + ".model.gz"), "rb") as f:
+        return f.read()
 
 
 def main():
@@ -393,6 +412,16 @@ def main():
             "options": used, "size": sp.get_piece_size(), "bos": sp.bos_id(),
             "eos": sp.eos_id(), "pad": sp.pad_id(), "unk": sp.unk_id(), "ids": ids}
         print("%-26s %6d bytes  vocab %5d" % (name, len(data), sp.get_piece_size()))
+    for name, (base, fragment) in DERIVED.items():
+        stored = read_model(base)
+        data = stored + (shared_fragment if golden["models"][base]["options"].get("charsmap_fragment") else b"") + fragment
+        sp = spm.SentencePieceProcessor(model_proto=data)
+        ids = [sp.encode(t) for t in texts]
+        total_ids += sum(len(x) for x in ids)
+        golden["models"][name] = {
+            "options": {"derived_from": base, "append_hex": fragment.hex()}, "size": sp.get_piece_size(),
+            "bos": sp.bos_id(), "eos": sp.eos_id(), "pad": sp.pad_id(), "unk": sp.unk_id(), "ids": ids}
+        print("%-26s derived from %s + %s" % (name, base, fragment.hex()))
     stexts = synthetic_texts()
     for name, (model_type, pieces) in SYNTHETIC.items():
         data = synthetic_model(model_type, pieces)

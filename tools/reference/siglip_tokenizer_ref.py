@@ -9,9 +9,9 @@ Hugging Face transformers does for
        PreTrainedTokenizer.tokenize's do_lower_case and added-token split;
        prepare_for_model's truncation, T5's _add_eos_if_not_present, padding)
   Gemma tokenizer as SigLIP 2 uses it (add_bos_token / add_eos_token,
-       added tokens split off the raw text, each part encoded by
-       SentencePiece, right padding with <pad>), on text.lower() when
-       lower-casing is configured.
+       added tokens split off the raw text, each other part lower-cased
+       when configured, as Siglip2Tokenizer's Lowercase normaliser does,
+       and encoded by SentencePiece, right padding with <pad>).
 
 The SentencePiece part is the real python3-sentencepiece. The models are the
 ones tools/reference/sentencepiece_ref.py trained (run that first):
@@ -172,14 +172,14 @@ class Gemma:
                                                  "rstrip": a.get("rstrip", False)})
 
     def __call__(self, text):
-        if self.cfg.get("lowercase"):
-            text = text.lower()
         ids = []
         for token in strip_around(trie_split(text, self.added), self.added):
             if token in self.added:
                 ids.append(self.added[token]["id"])
             elif token:
-                ids.extend(self.sp.encode(token))
+                # Siglip2Tokenizer's Lowercase normaliser sees the text
+                # between the special tokens.
+                ids.extend(self.sp.encode(token.lower() if self.cfg.get("lowercase") else token))
         n = self.cfg["max_length"]
         special = (self.bos is not None) + (self.eos is not None)
         if len(ids) + special > n:
@@ -200,7 +200,7 @@ EXTRA_TEXTS = [
     "\x1c spaces\x85and\u3000more ", "it's a dog's life", "e-mail: a.b@c.d (test) [x] {y}",
     "¿Qué? ¡Sí! «quoted» — dash…", "tab\tnew\nline\r\n", "",
     " ".join(["word"] * 100), "supercalifragilisticexpialidocious " * 8,
-    "<start_of_turn>user\n\nhi<end_of_turn>", "a  b   c    d",
+    "<start_of_turn>user\n\nhi<end_of_turn>", "a  b   c    d", "ΣΑΣ<eos>ΟΔΟΣ", "<EOS> and <Eos>",
 ]
 
 CASES = {
