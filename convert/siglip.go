@@ -242,12 +242,15 @@ func (s *source) siglipPreprocess(imageSize int) (*format.Preprocess, error) {
 	switch {
 	case !c.DoResize || !c.DoRescale || !c.DoNormalize:
 		return nil, errors.New("preprocessor_config.json turns off resizing, rescaling or normalising: not supported")
-	case c.Resample != 3:
-		return nil, fmt.Errorf("preprocessor_config.json resample %d is not supported (only 3, bicubic, is reproduced exactly)", c.Resample)
+	case c.Resample != 3 && c.Resample != 2:
+		return nil, fmt.Errorf("preprocessor_config.json resample %d is not supported (3, bicubic, and 2, bilinear, are reproduced exactly)", c.Resample)
 	case c.Size.Height != imageSize || c.Size.Width != imageSize:
 		return nil, fmt.Errorf("preprocessor_config.json size %+v differs from the model's %d×%d input", c.Size, imageSize, imageSize)
 	case c.RescaleFactor < 0.0039215 || c.RescaleFactor > 0.0039216:
 		return nil, fmt.Errorf("preprocessor_config.json rescale_factor %v is not supported (want 1/255)", c.RescaleFactor)
+	}
+	if c.Resample == 2 {
+		pp.Resample = format.ResampleBilinear
 	}
 	// SiglipImageProcessor's defaults are 0.5, not CLIP's constants
 	// (which ParseHFPreprocessor assumes when the file gives none).

@@ -53,9 +53,9 @@ func TestSigLIPConvertAndRefusals(t *testing.T) {
 		{"NaFlex SigLIP 2", func(d string) {
 			replaceIn(t, filepath.Join(d, "config.json"), `"model_type": "siglip"`, `"model_type": "siglip2"`)
 		}, "NaFlex"},
-		{"bilinear resize", func(d string) {
-			replaceIn(t, filepath.Join(d, "preprocessor_config.json"), `"resample": 3`, `"resample": 2`)
-		}, "resample 2"},
+		{"nearest resize", func(d string) {
+			replaceIn(t, filepath.Join(d, "preprocessor_config.json"), `"resample": 3`, `"resample": 0`)
+		}, "resample 0"},
 		{"other size", func(d string) {
 			replaceIn(t, filepath.Join(d, "preprocessor_config.json"), `"height": 32`, `"height": 48`)
 		}, "differs from the model's"},

@@ -39,6 +39,9 @@ const (
 	// tokenizer/siglip, whose Config is stored in TokenizerInfo.Config.
 	TokenizerSentencePiece = "sentencepiece"
 
+	ResampleBicubic  = "bicubic"  // Pillow BICUBIC (the default)
+	ResampleBilinear = "bilinear" // Pillow BILINEAR
+
 	QuantF32 = "f32"
 	QuantF16 = "f16"
 	QuantQ8  = "q8"
@@ -133,8 +136,11 @@ type Preprocess struct {
 	// Mean and Std normalise each RGB channel after scaling to [0,1].
 	Mean [3]float32 `json:"mean"`
 	Std  [3]float32 `json:"std"`
-	// Pipeline is PipelineOpenAI or PipelineHF.
+	// Pipeline is PipelineOpenAI, PipelineHF or PipelineSigLIP.
 	Pipeline string `json:"pipeline"`
+	// Resample is the resize filter: ResampleBicubic (also when empty)
+	// or ResampleBilinear.
+	Resample string `json:"resample,omitempty"`
 }
 
 // TokenizerInfo describes the tokenizer. Vocab and Merges name U8 tensors of
@@ -371,6 +377,11 @@ func (p *Preprocess) validate() error {
 		if !(p.Std[i] > 0) || math.IsInf(float64(p.Std[i]), 0) {
 			return fmt.Errorf("preprocess.std[%d] %v must be finite and positive", i, p.Std[i])
 		}
+	}
+	switch p.Resample {
+	case "", ResampleBicubic, ResampleBilinear:
+	default:
+		return fmt.Errorf("unknown preprocess.resample %q (want %q or %q)", p.Resample, ResampleBicubic, ResampleBilinear)
 	}
 	switch p.Pipeline {
 	case PipelineOpenAI, PipelineHF:

@@ -20,6 +20,10 @@
 // itself only converts to RGB when its config asks (do_convert_rgb); RGB
 // images, the usual input, give the same pixels either way.
 //
+// Config.Filter picks Pillow's BICUBIC (the default, every CLIP pipeline)
+// or BILINEAR filter for the resize, as a Hugging Face processor's
+// resample 3 or 2 does; both follow Pillow's precompute_coeffs.
+//
 // Both resize with Pillow 9.4's algorithm (libImaging/Resample.c): the
 // bicubic filter with a = -0.5, support widened by the scale when
 // shrinking, coefficients normalised in double precision and rounded to 22

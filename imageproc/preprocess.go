@@ -53,6 +53,17 @@ func ParsePipeline(s string) (Pipeline, error) {
 	return 0, fmt.Errorf("imageproc: unknown pipeline %q (want openai, hf or siglip)", s)
 }
 
+// Filter is the resampling filter of the resize (Pillow's).
+type Filter int
+
+const (
+	// Bicubic is Pillow's BICUBIC (a = -0.5), what CLIP and SigLIP use.
+	Bicubic Filter = iota
+	// Bilinear is Pillow's BILINEAR (a triangle), which some Hugging
+	// Face image processors configure (resample 2).
+	Bilinear
+)
+
 // CLIPMean and CLIPStd are the normalisation constants of OpenAI's CLIP.
 var (
 	CLIPMean = [3]float32{0.48145466, 0.4578275, 0.40821073}
@@ -70,8 +81,10 @@ type Config struct {
 	Crop int
 	// Mean and Std normalise each RGB channel after scaling to [0, 1].
 	Mean, Std [3]float32
-	// Mode is the order of the steps (OpenAI or HF).
+	// Mode is the order of the steps (OpenAI, HF or SigLIP).
 	Mode Pipeline
+	// Filter is the resize filter; the zero value is Bicubic.
+	Filter Filter
 }
 
 // DefaultConfig returns the preprocessing of OpenAI's ViT-B/32 and most
@@ -93,6 +106,9 @@ func (c Config) Validate() error {
 	}
 	if c.Mode != OpenAI && c.Mode != HF && c.Mode != SigLIP {
 		return fmt.Errorf("imageproc: unknown pipeline %v", c.Mode)
+	}
+	if c.Filter != Bicubic && c.Filter != Bilinear {
+		return fmt.Errorf("imageproc: unknown filter %d", c.Filter)
 	}
 	if c.Mode == SigLIP && c.Crop != c.Size {
 		return fmt.Errorf("imageproc: the siglip pipeline does not crop: crop %d must equal size %d", c.Crop, c.Size)
@@ -236,12 +252,12 @@ func (s *Scratch) run(img image.Image, cfg Config) ([]uint8, source, error) {
 	case g.rw == w:
 		s.ax.setIdentity(x0, x1)
 	default:
-		s.ax.setBicubic(w, g.rw, x0, x1, src.wide)
+		s.ax.setFilter(w, g.rw, x0, x1, src.wide, cfg.Filter)
 	}
 	if g.rh == h {
 		s.ay.setIdentity(y0, y1)
 	} else {
-		s.ay.setBicubic(h, g.rh, y0, y1, src.wide)
+		s.ay.setFilter(h, g.rh, y0, y1, src.wide, cfg.Filter)
 	}
 	if src.wide {
 		s.resample32(&src, out, stride)

@@ -17,7 +17,8 @@ transcription of transformers' modeling_siglip.py (SiglipModel):
   scores: exp(logit_scale) * cos + logit_bias, sigmoid per label.
 
 Image preprocessing is SiglipImageProcessor's with Pillow: convert("RGB"),
-resize straight to (size, size) with BICUBIC, rescale by 1/255 (float64,
+resize straight to (size, size) with the configured filter (BICUBIC for
+the SigLIP fixture, BILINEAR for the SigLIP 2 one), rescale by 1/255 (float64,
 stored float32), normalise with mean = std = 0.5 in float32.
 
 Tokens come from the transcriptions of SiglipTokenizer and of SigLIP 2's
@@ -76,7 +77,7 @@ VARIANTS = {
         "tok_cfg": {"kind": "siglip", "max_length": 64, "lowercase": True},
         "tokenizer_config": {"tokenizer_class": "SiglipTokenizer", "model_max_length": 64, "do_lower_case": True,
                              "eos_token": "</s>", "pad_token": "</s>", "unk_token": "<unk>"},
-        "seed": 1,
+        "seed": 1, "resample": 3,
     },
     "siglip2-tiny": {
         "model": "bpe_gemmalike", "file": "tokenizer.model", "cls": tokref.Gemma,
@@ -84,7 +85,7 @@ VARIANTS = {
         "tokenizer_config": {"tokenizer_class": "GemmaTokenizer", "model_max_length": 64, "add_bos_token": False,
                              "add_eos_token": True, "bos_token": "<bos>", "eos_token": "<eos>",
                              "pad_token": "<pad>", "unk_token": "<unk>"},
-        "seed": 2,
+        "seed": 2, "resample": 2,  # a bilinear resize, to cover Pillow's BILINEAR too
     },
 }
 
@@ -255,8 +256,8 @@ def text(w, ids, d=TINY):
     return linear(w, x[:, -1, :], "text_model.head")
 
 
-def preprocess(path, d=TINY):
-    img = Image.open(path).convert("RGB").resize((d.image, d.image), resample=Image.BICUBIC)
+def preprocess(path, d=TINY, resample=3):
+    img = Image.open(path).convert("RGB").resize((d.image, d.image), resample=resample)
     a = (np.asarray(img).astype(np.float64) * 0.00392156862745098).astype(np.float32)
     mean = np.array([0.5, 0.5, 0.5], dtype=np.float32)
     a = (a - mean) / mean
@@ -277,7 +278,7 @@ def write_folder(d, v, data, vocab, wts, dims=TINY):
                           "patch_size": dims.patch, "hidden_act": "gelu_pytorch_tanh", "layer_norm_eps": EPS},
     }
     pre = {"image_processor_type": "SiglipImageProcessor", "processor_class": "SiglipProcessor",
-           "do_resize": True, "size": {"height": dims.image, "width": dims.image}, "resample": 3,
+           "do_resize": True, "size": {"height": dims.image, "width": dims.image}, "resample": v.get("resample", 3),
            "do_rescale": True, "rescale_factor": 0.00392156862745098, "do_normalize": True,
            "image_mean": [0.5, 0.5, 0.5], "image_std": [0.5, 0.5, 0.5]}
     for fn, obj in (("config.json", cfg), ("preprocessor_config.json", pre),
@@ -301,7 +302,7 @@ def main():
         ids = [tok(t) for t in TEXTS]
         with torch.no_grad():
             temb = F.normalize(text(wts, ids), dim=-1)
-            pix = np.stack([preprocess(os.path.join(ROOT, "testdata", "images", f)) for f in IMAGES])
+            pix = np.stack([preprocess(os.path.join(ROOT, "testdata", "images", f), resample=v["resample"]) for f in IMAGES])
             iemb = F.normalize(vision(wts, torch.from_numpy(pix)), dim=-1)
             scale = wts["logit_scale"].exp().item()
             bias = wts["logit_bias"].item()
