@@ -66,7 +66,11 @@ func runInfo(e *env, args []string) error {
 			fmt.Fprintf(w, "image tower:  SigLIP ViT %d px, patch %d, width %d, %d layers, %d heads, MLP %d, attention-pooling head (%s parameters)\n",
 				v.ImageSize, v.PatchSize, v.Width, v.Layers, v.Heads, v.MLPDim, millions(params["vision"]))
 			p := meta.Preprocess
-			fmt.Fprintf(w, "preprocess:   %s pipeline: resize to %d×%d (bicubic, no crop), mean %v, std %v\n", p.Pipeline, p.Size, p.Size, p.Mean, p.Std)
+			filter := p.Resample
+			if filter == "" {
+				filter = format.ResampleBicubic
+			}
+			fmt.Fprintf(w, "preprocess:   %s pipeline: resize to %d×%d (%s, no crop), mean %v, std %v\n", p.Pipeline, p.Size, p.Size, filter, p.Mean, p.Std)
 		}
 		if t := meta.Text; t != nil {
 			fmt.Fprintf(w, "text tower:   context %d (always padded to it), vocabulary %d, width %d, %d layers, %d heads, MLP %d, pooling %s (%s parameters)\n",
