@@ -218,6 +218,7 @@ func TestFixTextRules(t *testing.T) {
 		{"Ã©", "é", "Latin-1 mojibake"},
 		{"\x1b[36mcolor\x1b[0m", "color", "terminal escapes"},
 		{"\x1b[1;\u0663m!", "!", "any decimal digit in an escape"},
+		{"\x1b[\U00011F50m!", "!", "Kawi digit: Nd in Unicode 15 (Go), unassigned in Python 3.11's Unicode 14"},
 		{"\xff\xfe", "\ufffd\ufffd", "invalid UTF-8: one U+FFFD per byte"},
 		{"Ã\n", "Ã\n", "no mojibake without a second character"},
 	}
