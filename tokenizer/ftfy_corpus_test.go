@@ -28,9 +28,14 @@ func TestEncodeMatchesOpenAIOnFtfyCorpora(t *testing.T) {
 	require.NoError(t, json.NewDecoder(zr).Decode(&fx))
 	require.NotEmpty(t, fx.Groups)
 	tok := Default()
+	step := 1
+	if testing.Short() {
+		step = 8 // every eighth string on the emulated ARM runs
+	}
 	total, diffs := 0, 0
 	for name, rows := range fx.Groups {
-		for _, row := range rows {
+		for k := 0; k < len(rows); k += step {
+			row := rows[k]
 			var text string
 			var want []int32
 			require.NoError(t, json.Unmarshal(row[0], &text))
