@@ -151,6 +151,13 @@ func terminalEscapeEnd(text string, i int) int {
 // reference that html.unescape decodes completely, is replaced.
 func unescapeHTML(text string) string {
 	i := strings.IndexByte(text, '&')
+	for i >= 0 && entityEnd(text, i) == i {
+		j := strings.IndexByte(text[i+1:], '&')
+		if j < 0 {
+			return text // no reference-shaped match at all
+		}
+		i += 1 + j
+	}
 	if i < 0 {
 		return text
 	}

@@ -49,6 +49,9 @@ func FixText(text string) string {
 	if !utf8.ValidString(text) {
 		text = string([]rune(text)) // each invalid byte becomes U+FFFD
 	}
+	if end := segmentEnd(text, 0); end == len(text) {
+		return fixSegment(text, strings.IndexByte(text, '<') < 0)
+	}
 	var out strings.Builder
 	out.Grow(len(text))
 	unescape := true
