@@ -45,9 +45,16 @@ bench-kernels:
 bench: build
 	./scripts/bench.sh
 
+# python-ftfy 6.3.1 and wcwidth unpacked side by side (FTFY_DIR/ftfy, FTFY_DIR/wcwidth):
+# the tokenizer fixtures and tables come from the real ftfy.
+FTFY_DIR ?= $(error set FTFY_DIR to a directory holding python-ftfy 6.3.1 (ftfy/) and wcwidth (wcwidth/))
+FTFY_PY = PYTHONPATH=$(FTFY_DIR)/ftfy:$(FTFY_DIR)/wcwidth /usr/bin/python3
+
 # Regenerate the golden fixtures (needs Debian's python3-torch; CI does not).
 fixtures:
-	/usr/bin/python3 tools/reference/tokenizer_ref.py
+	$(FTFY_PY) tools/ftfy/gen_tables.py
+	$(FTFY_PY) tools/reference/tokenizer_ref.py
+	$(FTFY_PY) tools/reference/ftfy_ref.py $(FTFY_DIR)/ftfy
 	/usr/bin/python3 tools/reference/sentencepiece_ref.py
 	/usr/bin/python3 tools/reference/siglip_tokenizer_ref.py
 	/usr/bin/python3 tools/reference/preprocess_ref.py
