@@ -110,6 +110,10 @@ func Convert(input, output string, opt Options) (*Report, error) {
 	return write(plan, output, opt)
 }
 
+// Validate reports an option Convert would refuse (an unknown quantisation,
+// activation or tower, a bad block size) before any file is read.
+func (o Options) Validate() error { return o.normalise() }
+
 func (o *Options) normalise() error {
 	switch o.Quant {
 	case "":

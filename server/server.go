@@ -211,8 +211,11 @@ func (s *Server) routeWith(pattern, name string, ew errorWriter, h func(http.Res
 	s.allowed[path] = append(s.allowed[path], method)
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		s.metrics.inFlight.Add(1)
-		defer s.metrics.inFlight.Add(-1)
+		if name != "healthz" && name != "metrics" {
+			// Probes are not work: a health check should not see itself.
+			s.metrics.inFlight.Add(1)
+			defer s.metrics.inFlight.Add(-1)
+		}
 		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
 		defer cancel()

@@ -24,7 +24,7 @@ type gapResult struct {
 func runGap(e *env, args []string) error {
 	fs := flags(e, "gap")
 	var mf modelFlags
-	mf.add(fs, true)
+	mf.add(fs, true, runsTowers, readsImages)
 	vector := fs.Bool("vector", false, "also print the gap vector (text centroid − image centroid)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -32,9 +32,11 @@ func runGap(e *env, args []string) error {
 	if err := checkFlagOrder(fs); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 || mf.path == "" {
-		fs.Usage()
-		return errUsage
+	if err := required(fs, "m"); err != nil {
+		return err
+	}
+	if err := nargs(fs, 1, 1, "PAIRS"); err != nil {
+		return err
 	}
 	text, image, _, err := embedPairs(e, &mf, fs.Arg(0))
 	if err != nil {
