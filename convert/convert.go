@@ -1,5 +1,5 @@
 // Package convert turns trained CLIP checkpoints (OpenAI and OpenCLIP state
-// dicts, Hugging Face CLIPModel directories, the seed's SimpleCLIP) into
+// dicts, Hugging Face CLIPModel directories, the lecture's SimpleCLIP) into
 // clipinfer weight files.
 //
 // A source is read with package checkpoint, recognised by its keys, mapped

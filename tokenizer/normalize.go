@@ -22,10 +22,10 @@ func normalize(text string) string {
 }
 
 // ---------------------------------------------------------------------------
-// ftfy subset (DESIGN.md §1.3 step 1)
+// ftfy subset (docs/DESIGN.md §1.3 step 1)
 // ---------------------------------------------------------------------------
 
-// fixTextSubset is the part of ftfy.fix_text that DESIGN.md §1.3 keeps, in
+// fixTextSubset is the part of ftfy.fix_text that docs/DESIGN.md §1.3 keeps, in
 // ftfy's order: Latin ligatures expanded, full-width forms U+FF01-U+FFEE and
 // U+3000 replaced by their NFKC form, curly quotes straightened, "\r\n",
 // "\r", U+2028, U+2029 and U+0085 turned into "\n", ftfy's control

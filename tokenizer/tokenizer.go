@@ -2,7 +2,7 @@
 //
 // It reproduces OpenAI's clip/simple_tokenizer.py SimpleTokenizer together
 // with clip.tokenize(texts, context_length, truncate=True), as specified in
-// DESIGN.md §1.3:
+// docs/DESIGN.md §1.3:
 //
 //  1. a fixed subset of ftfy.fix_text (line breaks, control characters,
 //     curly quotes, Latin ligatures, full-width forms, NFC);

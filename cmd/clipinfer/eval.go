@@ -18,7 +18,7 @@ import (
 
 func init() {
 	register("eval", command{
-		summary: "Score a model on image-caption pairs: the seed's symmetric InfoNCE loss (at the model's temperature and at -temperature), recall@k both ways, mean matched and unmatched cosine. One JSON object.",
+		summary: "Score a model on image-caption pairs: the lecture's symmetric InfoNCE loss (at the model's temperature and at -temperature), recall@k both ways, mean matched and unmatched cosine. One JSON object.",
 		usage:   "-m MODEL [-temperature T]... [-k 1,5,10] PAIRS   (PAIRS: one image-path<TAB>caption per line)",
 		run:     runEval,
 	})

@@ -6,7 +6,7 @@ import (
 
 func init() {
 	register("gap", command{
-		summary: "Measure the modality gap on image-caption pairs as the seed defines it: compute_modality_gap (gap magnitude, centroid angle) and analyze_intra_inter_similarity. One JSON object.",
+		summary: "Measure the modality gap on image-caption pairs as the lecture defines it: compute_modality_gap (gap magnitude, centroid angle) and analyze_intra_inter_similarity. One JSON object.",
 		usage:   "-m MODEL [-vector] PAIRS   (PAIRS: one image-path<TAB>caption per line)",
 		run:     runGap,
 	})

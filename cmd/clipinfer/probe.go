@@ -11,7 +11,7 @@ import (
 
 func init() {
 	register("probe", command{
-		summary: "Train a linear softmax probe on image embeddings and report test accuracy; with a domain column, also with the seed's FEDA augmentation ([x;x;0] source, [x;0;x] target) and source-only, on the target test rows. One JSON object.",
+		summary: "Train a linear softmax probe on image embeddings and report test accuracy; with a domain column, also with the lecture's FEDA augmentation ([x;x;0] source, [x;0;x] target) and source-only, on the target test rows. One JSON object.",
 		usage:   "-m MODEL [-epochs 500] [-l2 0.001] [-train-fraction 0.5] LABELS   (LABELS: image-path<TAB>label[<TAB>source|target[<TAB>train|test]] per line)",
 		run:     runProbe,
 	})

@@ -14,7 +14,7 @@ import (
 	"github.com/clipinfer/clipinfer/npy"
 )
 
-// TestSimpleCLIPCommands: the seed's SimpleCLIP works through info, embed,
+// TestSimpleCLIPCommands: the lecture's SimpleCLIP works through info, embed,
 // classify, eval and gap, with feature files standing in for images.
 func TestSimpleCLIPCommands(t *testing.T) {
 	dir := t.TempDir()

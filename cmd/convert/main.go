@@ -6,7 +6,7 @@
 //	convert [-q q8|f16|f32] [-block N] [-act quick_gelu|gelu] [-tower both|text|vision] INPUT OUTPUT
 //
 // INPUT is a Hugging Face CLIPModel directory, a .safetensors file, or a
-// PyTorch .pt/.bin state dict (OpenAI, OpenCLIP or the seed's SimpleCLIP).
+// PyTorch .pt/.bin state dict (OpenAI, OpenCLIP or the lecture's SimpleCLIP).
 // The output is written atomically: a failed conversion leaves no file and
 // never damages an existing one.
 package main

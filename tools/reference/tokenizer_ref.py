@@ -3,9 +3,9 @@
 
 This is an independent re-implementation of OpenAI's CLIP text tokenizer
 (clip/simple_tokenizer.py `SimpleTokenizer` plus `clip.tokenize(...,
-truncate=True)` from clip/clip.py), following DESIGN.md §1.3. ftfy is not
+truncate=True)` from clip/clip.py), following docs/DESIGN.md §1.3. ftfy is not
 installed here, so `fix_text_subset` below implements the subset of
-`ftfy.fix_text` that DESIGN.md §1.3 step 1 defines; everything else
+`ftfy.fix_text` that docs/DESIGN.md §1.3 step 1 defines; everything else
 (html.unescape, the `regex` split pattern, str.lower, the BPE) is the real
 Python behaviour.
 
@@ -68,7 +68,7 @@ def byte_to_unicode_table():
     return pairs
 
 
-# ------------------------------------------------ ftfy subset (DESIGN §1.3)
+# ------------------------------------------------ ftfy subset (docs/DESIGN.md §1.3)
 
 LIGATURES = {
     "\u0132": "IJ", "\u0133": "ij", "\u0149": "\u02bcn",
@@ -88,7 +88,7 @@ CONTROL_CHARS = set(
 
 
 def fix_text_subset(text):
-    """The part of ftfy.fix_text that DESIGN.md §1.3 step 1 keeps, in
+    """The part of ftfy.fix_text that docs/DESIGN.md §1.3 step 1 keeps, in
     ftfy's order: Latin ligatures, character width, curly quotes, line
     breaks, control characters, NFC; repeated until nothing changes, as
     ftfy's fix_and_explain does."""
