@@ -205,14 +205,22 @@ func (s *Server) route(pattern, name string, h func(http.ResponseWriter, *http.R
 	s.routeWith(pattern, name, writeNativeError, h)
 }
 
+// probePaths are the health checks and the metrics scrape: they are not
+// work, so they are left out of the in-flight count (a health check would
+// otherwise always see itself).
+var probePaths = map[string]bool{
+	"/healthz": true, "/metrics": true, "/ping": true, "/{$}": true,
+	"/.well-known/live": true, "/.well-known/ready": true,
+}
+
 // routeWith is route with the error shape of another protocol.
 func (s *Server) routeWith(pattern, name string, ew errorWriter, h func(http.ResponseWriter, *http.Request) error) {
 	method, path, _ := strings.Cut(pattern, " ")
 	s.allowed[path] = append(s.allowed[path], method)
+	counted := !probePaths[path]
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		if name != "healthz" && name != "metrics" {
-			// Probes are not work: a health check should not see itself.
+		if counted {
 			s.metrics.inFlight.Add(1)
 			defer s.metrics.inFlight.Add(-1)
 		}
