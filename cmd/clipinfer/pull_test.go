@@ -16,6 +16,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/clipinfer/clipinfer/internal/randclip"
 )
 
 // mirror serves files by path with Range support; the first request for
@@ -47,20 +49,23 @@ func mirror(t *testing.T, files map[string][]byte) (url string, ranges func() []
 	return srv.URL, func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), seen...) }
 }
 
-// TestPullThenEmbed: a checkpoint on a local mirror, published the way
-// OpenAI does (its SHA-256 in the path), is pulled through an interrupted
-// transfer, verified, converted into the cache folder, and embeds text.
+// TestPullThenEmbed: a random-weight checkpoint the test makes, served by a
+// local mirror under a path that carries its SHA-256 (as OpenAI publishes),
+// is pulled through an interrupted transfer, verified, converted into the
+// cache folder, and embeds text.
 func TestPullThenEmbed(t *testing.T) {
-	ckpt, err := os.ReadFile("../../testdata/models/openai-qgelu.pt")
+	src := filepath.Join(t.TempDir(), "tiny.safetensors")
+	require.NoError(t, randclip.WriteSafetensors(src, randclip.Tiny, 7))
+	ckpt, err := os.ReadFile(src)
 	require.NoError(t, err)
 	h := sha256.Sum256(ckpt)
 	hash := hex.EncodeToString(h[:])
 	url, ranges := mirror(t, map[string][]byte{
-		"models/" + hash + "/Tiny-ViT.pt": ckpt,
-		"ViT-B-32-bad/x.pt":               ckpt,
+		"models/" + hash + "/Tiny-ViT.safetensors": ckpt,
+		"ViT-B-32-bad/x.pt":                        ckpt,
 	})
 
-	code, stdout, stderr := cli("pull", "-quiet", url+"/models/"+hash+"/Tiny-ViT.pt")
+	code, stdout, stderr := cli("pull", "-quiet", url+"/models/"+hash+"/Tiny-ViT.safetensors")
 	require.Equal(t, 0, code, stderr)
 	model := strings.TrimSpace(stdout)
 	assert.Equal(t, filepath.Join(os.Getenv("XDG_CACHE_HOME"), "clipinfer", "models", "Tiny-ViT-q8.clip"), model, "the user cache folder (here the test's own)")
@@ -70,14 +75,14 @@ func TestPullThenEmbed(t *testing.T) {
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, stdout, `"embedding":[`)
 
-	code, stdout, stderr = cli("pull", url+"/models/"+hash+"/Tiny-ViT.pt")
+	code, stdout, stderr = cli("pull", url+"/models/"+hash+"/Tiny-ViT.safetensors")
 	require.Equal(t, 0, code, stderr)
 	assert.Equal(t, model+"\n", stdout)
 	assert.Contains(t, stderr, "already pulled")
 
 	// -o and -q f16; a known name through a mirror.
 	out := filepath.Join(t.TempDir(), "tiny-f16.clip")
-	code, _, stderr = cli("pull", "-quiet", "-q", "f16", "-o", out, url+"/models/"+hash+"/Tiny-ViT.pt")
+	code, _, stderr = cli("pull", "-quiet", "-q", "f16", "-o", out, url+"/models/"+hash+"/Tiny-ViT.safetensors")
 	require.Equal(t, 0, code, stderr)
 	code, stdout, _ = cli("info", out)
 	require.Equal(t, 0, code)
