@@ -30,7 +30,7 @@ func runPull(e *env, args []string) error {
 	out := fs.String("o", "", "the .clip file to write (default: NAME-Q.clip in the cache folder, reused when present)")
 	base := fs.String("base-url", "", "fetch from this mirror, which serves the same paths (default: $"+mirrorEnv+", then the publisher)")
 	stall := fs.Duration("timeout", time.Minute, "give up when no data arrives for this long (the .part file stays for a resume)")
-	keep := fs.Bool("keep", false, "keep the downloaded checkpoint next to the .clip file")
+	keep := fs.Bool("keep", false, "keep the downloaded checkpoint (in the cache folder's downloads/) after converting it")
 	list := fs.Bool("list", false, "list the known checkpoints and exit")
 	quiet := fs.Bool("quiet", false, "no progress output")
 	if err := parse(fs, args); err != nil {

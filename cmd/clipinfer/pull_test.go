@@ -62,7 +62,6 @@ func TestPullThenEmbed(t *testing.T) {
 	hash := hex.EncodeToString(h[:])
 	url, ranges := mirror(t, map[string][]byte{
 		"models/" + hash + "/Tiny-ViT.safetensors": ckpt,
-		"ViT-B-32-bad/x.pt":                        ckpt,
 	})
 
 	code, stdout, stderr := cli("pull", "-quiet", url+"/models/"+hash+"/Tiny-ViT.safetensors")
