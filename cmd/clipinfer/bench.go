@@ -68,6 +68,11 @@ func runBench(e *env, args []string) error {
 	if err := required(fs, "m"); err != nil {
 		return err
 	}
+	if mf.kernel != "all" {
+		if err := mf.check(); err != nil {
+			return err
+		}
+	}
 	if err := nargs(fs, 0, 0, ""); err != nil {
 		return err
 	}

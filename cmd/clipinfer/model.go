@@ -77,21 +77,8 @@ func buildKernels() []string {
 var kernelArch = map[string]string{"avx2": "amd64", "neon": "arm64", "neondot": "arm64"}
 
 func (m *modelFlags) open() (*clip.Model, error) {
-	if m.path == "" {
-		return nil, usagef("missing -m MODEL (a .clip file made by convert or clipinfer pull)")
-	}
-	if err := m.checkKernel(); err != nil {
+	if err := m.check(); err != nil {
 		return nil, err
-	}
-	st, err := os.Stat(m.path)
-	var pe *fs.PathError
-	switch {
-	case errors.As(err, &pe):
-		return nil, fmt.Errorf("model %s: %w", m.path, pe.Err)
-	case err != nil:
-		return nil, fmt.Errorf("model %s: %w", m.path, err)
-	case st.IsDir():
-		return nil, fmt.Errorf("model %s is a folder, not a .clip file: a Hugging Face checkpoint folder must be converted first (convert %s MODEL.clip)", m.path, m.path)
 	}
 	model, err := clip.Open(m.path, m.options())
 	if errors.Is(err, format.ErrBadMagic) {
@@ -100,6 +87,28 @@ func (m *modelFlags) open() (*clip.Model, error) {
 		}
 	}
 	return model, err
+}
+
+// check explains the usual mistakes before opening: no -m, a -kernel this
+// binary cannot use, a missing file, a folder.
+func (m *modelFlags) check() error {
+	if m.path == "" {
+		return usagef("missing -m MODEL (a .clip file made by convert or clipinfer pull)")
+	}
+	if err := m.checkKernel(); err != nil {
+		return err
+	}
+	st, err := os.Stat(m.path)
+	var pe *fs.PathError
+	switch {
+	case errors.As(err, &pe):
+		return fmt.Errorf("model %s: %w", m.path, pe.Err)
+	case err != nil:
+		return fmt.Errorf("model %s: %w", m.path, err)
+	case st.IsDir():
+		return fmt.Errorf("model %s is a folder, not a .clip file: a Hugging Face checkpoint folder must be converted first (convert %s MODEL.clip)", m.path, m.path)
+	}
+	return nil
 }
 
 // checkKernel explains a -kernel this binary cannot use.
