@@ -8,6 +8,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -144,14 +145,11 @@ func TestHelpListsOnlyFlagsThatApply(t *testing.T) {
 	} {
 		code, _, stderr := cli(name, "-h")
 		require.Equal(t, 0, code, name)
-		listed := func(f string) bool {
-			return strings.Contains(stderr, "\n  "+f+" ") || strings.Contains(stderr, "\n  "+f+"\n")
-		}
 		for _, f := range want.has {
-			assert.True(t, listed(f), "%s -h lists %s", name, f)
+			assert.True(t, helpLists(stderr, f), "%s -h lists %s", name, f)
 		}
 		for _, f := range want.hasNot {
-			assert.False(t, listed(f), "%s -h does not list %s", name, f)
+			assert.False(t, helpLists(stderr, f), "%s -h does not list %s", name, f)
 		}
 	}
 }
@@ -402,4 +400,32 @@ func TestSearchContactSheetAndClassifyTable(t *testing.T) {
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, stdout, testImage+"\n")
 	assert.Equal(t, 3, strings.Count(stdout, "\n"))
+}
+
+// TestUsageLinesNameRealFlags: every flag a usage line shows exists.
+func TestUsageLinesNameRealFlags(t *testing.T) {
+	flagRe := regexp.MustCompile(`(?:^|[\s\[(|])(-[a-z][a-z0-9-]*)`)
+	for name, c := range commands {
+		code, _, stderr := cli(name, "-h")
+		require.Equal(t, 0, code, name)
+		for _, m := range flagRe.FindAllStringSubmatch(c.usage, -1) {
+			f := m[1]
+			if strings.Contains(c.usage, "clipinfer "+name+" export") && f == "-o" {
+				continue // index export's own -o
+			}
+			assert.True(t, helpLists(stderr, f), "%s: usage shows %s, which -h does not list", name, f)
+		}
+	}
+}
+
+// helpLists reports whether -h output lists flag f ("-name"): flag's
+// PrintDefaults puts a space, a newline or (one-letter booleans) a tab
+// after the name.
+func helpLists(help, f string) bool {
+	for _, end := range []string{" ", "\n", "\t"} {
+		if strings.Contains(help, "\n  "+f+end) {
+			return true
+		}
+	}
+	return false
 }
