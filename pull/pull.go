@@ -333,9 +333,19 @@ func readPointer(ctx context.Context, src string, opt Options) (string, int64, e
 	if resp.StatusCode != http.StatusOK {
 		return "", 0, fmt.Errorf("GET %s: %s", src, resp.Status)
 	}
+	oid, size, err := parsePointer(resp.Body)
+	if err != nil {
+		return "", 0, fmt.Errorf("GET %s: %w", src, err)
+	}
+	return oid, size, nil
+}
+
+// parsePointer reads a Git LFS pointer ("version …", "oid sha256:HEX",
+// "size N" lines; at most 4 KiB) and returns its SHA-256 and size.
+func parsePointer(r io.Reader) (string, int64, error) {
 	var oid string
 	var size int64 = -1
-	sc := bufio.NewScanner(io.LimitReader(resp.Body, 4<<10))
+	sc := bufio.NewScanner(io.LimitReader(r, 4<<10))
 	for sc.Scan() {
 		k, v, _ := strings.Cut(sc.Text(), " ")
 		switch k {
@@ -350,7 +360,7 @@ func readPointer(ctx context.Context, src string, opt Options) (string, int64, e
 		}
 	}
 	if oid == "" || size <= 0 {
-		return "", 0, fmt.Errorf("GET %s: not a Git LFS pointer with a sha256 oid and a size", src)
+		return "", 0, errors.New("not a Git LFS pointer with a sha256 oid and a size")
 	}
 	return oid, size, nil
 }

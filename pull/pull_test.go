@@ -247,3 +247,33 @@ func TestFromURL(t *testing.T) {
 		assert.Error(t, err, bad)
 	}
 }
+
+func FuzzParsePointer(f *testing.F) {
+	f.Add([]byte("version https://git-lfs.github.com/spec/v1\noid sha256:" + strings.Repeat("ab", 32) + "\nsize 605157884\n"))
+	f.Add([]byte("oid sha256:zz\nsize -1\n"))
+	f.Add([]byte(strings.Repeat("x", 5000)))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		oid, size, err := parsePointer(bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		if len(oid) != 64 || size <= 0 {
+			t.Fatalf("accepted oid %q size %d", oid, size)
+		}
+		if _, err := hex.DecodeString(oid); err != nil {
+			t.Fatalf("oid %q is not hex", oid)
+		}
+	})
+}
+
+func TestRangeStart(t *testing.T) {
+	for in, want := range map[string]int64{"bytes 100-199/200": 100, "bytes 0-0/1": 0} {
+		got, ok := rangeStart(in)
+		assert.True(t, ok, in)
+		assert.Equal(t, want, got, in)
+	}
+	for _, bad := range []string{"", "bytes */200", "items 1-2/3", "bytes x-1/2"} {
+		_, ok := rangeStart(bad)
+		assert.False(t, ok, bad)
+	}
+}
