@@ -2,14 +2,24 @@
 GO      ?= go
 BIN     := bin
 MODEL   ?= models/emoji-clip-q8.clip
+# The source revision clipinfer version prints when the build info has none.
+LDFLAGS := -X main.revision=$(shell git describe --always --dirty 2>/dev/null)
 
-.PHONY: all build demo test test-go test-generic test-arm vet fmt bench-kernels bench fixtures fuzz clean
+.PHONY: all build cross demo test test-go test-generic test-arm vet fmt bench-kernels bench fixtures fuzz clean
 
 all: build
 
 build:
-	$(GO) build -o $(BIN)/clipinfer ./cmd/clipinfer
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/clipinfer ./cmd/clipinfer
 	$(GO) build -o $(BIN)/convert ./cmd/convert
+
+# Static release binaries for the common targets, in bin/<os>-<arch>/.
+cross:
+	for t in linux/amd64 linux/arm64 linux/arm/7; do \
+		os=$${t%%/*}; rest=$${t#*/}; arch=$${rest%%/*}; arm=$${rest#*/}; [ "$$arm" = "$$rest" ] && arm=; \
+		dir=$(BIN)/$$os-$$arch$${arm:+v$$arm}; mkdir -p $$dir; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch GOARM=$$arm $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $$dir/ ./cmd/clipinfer ./cmd/convert || exit 1; \
+	done
 
 # The README's first command: a real text→image search and a zero-shot
 # classification with the bundled demo model.

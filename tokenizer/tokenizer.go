@@ -1,7 +1,8 @@
 // Package tokenizer is CLIP's byte-level BPE text tokenizer.
 //
 // It reproduces OpenAI's clip/simple_tokenizer.py SimpleTokenizer together
-// with clip.tokenize(texts, context_length, truncate=True):
+// with clip.tokenize(texts, context_length, truncate=True), as
+// docs/DESIGN.md §1.3 and docs/TOKENIZERS.md describe:
 //
 //  1. ftfy.fix_text with ftfy 6.3's default configuration (package
 //     tokenizer/ftfy: HTML entities, terminal escapes, mojibake repair,
