@@ -2,14 +2,24 @@
 GO      ?= go
 BIN     := bin
 MODEL   ?= models/emoji-clip-q8.clip
+# The source revision clipinfer version prints when the build info has none.
+LDFLAGS := -X main.revision=$(shell git describe --always --dirty 2>/dev/null)
 
-.PHONY: all build demo test test-go test-generic test-arm vet fmt bench-kernels bench fixtures fuzz clean
+.PHONY: all build cross demo test test-go test-generic test-arm vet fmt bench-kernels bench fixtures fuzz clean
 
 all: build
 
 build:
-	$(GO) build -o $(BIN)/clipinfer ./cmd/clipinfer
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/clipinfer ./cmd/clipinfer
 	$(GO) build -o $(BIN)/convert ./cmd/convert
+
+# Static release binaries for the common targets, in bin/<os>-<arch>/.
+cross:
+	for t in linux/amd64 linux/arm64 linux/arm/7; do \
+		os=$${t%%/*}; rest=$${t#*/}; arch=$${rest%%/*}; arm=$${rest#*/}; [ "$$arm" = "$$rest" ] && arm=; \
+		dir=$(BIN)/$$os-$$arch$${arm:+v$$arm}; mkdir -p $$dir; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch GOARM=$$arm $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $$dir/ ./cmd/clipinfer ./cmd/convert || exit 1; \
+	done
 
 # The README's first command: a real text→image search and a zero-shot
 # classification with the bundled demo model.
@@ -45,9 +55,16 @@ bench-kernels:
 bench: build
 	./scripts/bench.sh
 
+# python-ftfy 6.3.1 and wcwidth unpacked side by side (FTFY_DIR/ftfy, FTFY_DIR/wcwidth):
+# the tokenizer fixtures and tables come from the real ftfy.
+FTFY_DIR ?= $(error set FTFY_DIR to a directory holding python-ftfy 6.3.1 (ftfy/) and wcwidth (wcwidth/))
+FTFY_PY = PYTHONPATH=$(FTFY_DIR)/ftfy:$(FTFY_DIR)/wcwidth /usr/bin/python3
+
 # Regenerate the golden fixtures (needs Debian's python3-torch; CI does not).
 fixtures:
-	/usr/bin/python3 tools/reference/tokenizer_ref.py
+	$(FTFY_PY) tools/ftfy/gen_tables.py
+	$(FTFY_PY) tools/reference/tokenizer_ref.py
+	$(FTFY_PY) tools/reference/ftfy_ref.py $(FTFY_DIR)/ftfy
 	/usr/bin/python3 tools/reference/sentencepiece_ref.py
 	/usr/bin/python3 tools/reference/siglip_tokenizer_ref.py
 	/usr/bin/python3 tools/reference/preprocess_ref.py

@@ -1,5 +1,5 @@
-// Package analysis implements the seed document's tools for looking at a
-// joint embedding space, with the semantics of its PyTorch code blocks:
+// Package analysis implements the tools of the lecture on CLIP's geometry
+// (docs/DESIGN.md §7) for looking at a joint embedding space, with the semantics of its PyTorch code blocks:
 //
 //   - 11_contrastive_loss.py: cosine_similarity_matrix and the symmetric
 //     InfoNCE loss clip_loss at a temperature ([CosineMatrix], [CLIPLoss]),
@@ -13,8 +13,8 @@
 // and the zero-shot classifier's prompt ensembling ([Ensemble]).
 //
 // Inputs are float32 embeddings (rows); everything is computed in float64.
-// The seed computes in float32, so results agree with it to float32
-// rounding; tests check agreement within 1e-5 on fixtures made by the seed's
+// The lecture computes in float32, so results agree with it to float32
+// rounding; tests check agreement within 1e-5 on fixtures made by the lecture's
 // own code (tools/reference/analysis_ref.py).
 package analysis
 
@@ -81,7 +81,7 @@ func dot(a, b []float64) float64 {
 	return s
 }
 
-// CosineMatrix is the seed's cosine_similarity_matrix: after L2
+// CosineMatrix is the lecture's cosine_similarity_matrix: after L2
 // normalisation of every row, S[i][j] = text_i · image_j (texts are rows).
 func CosineMatrix(text, image [][]float32) ([][]float64, error) {
 	if _, err := checkPairs(text, image, 1); err != nil {
@@ -101,7 +101,7 @@ func cosine(t, im [][]float64) [][]float64 {
 	return s
 }
 
-// CLIPLoss is the seed's clip_loss: the symmetric InfoNCE loss of paired
+// CLIPLoss is the lecture's clip_loss: the symmetric InfoNCE loss of paired
 // embeddings at a temperature. With logits = S/temperature (S from
 // CosineMatrix), it is the mean of the cross-entropy of each text row
 // against its own image and of each image column against its own text,

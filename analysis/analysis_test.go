@@ -14,7 +14,7 @@ import (
 	"github.com/clipinfer/clipinfer/npy"
 )
 
-// tol is the agreement required with the seed's PyTorch code.
+// tol is the agreement required with the lecture's PyTorch code.
 const tol = 1e-5
 
 func readMatrix(t *testing.T, name string) [][]float32 {
@@ -51,7 +51,7 @@ type pairsExpected struct {
 	IntraInter       IntraInterStats    `json:"intra_inter"`
 }
 
-// TestAgainstSeed compares every analysis with the values the seed's own
+// TestAgainstSeed compares every analysis with the values the lecture's own
 // PyTorch functions give on the same embeddings (analysis_ref.py).
 func TestAgainstSeed(t *testing.T) {
 	for _, name := range []string{"pairs", "seedlike"} {
@@ -148,7 +148,7 @@ func TestProbeAgainstReference(t *testing.T) {
 
 	feda, err := FEDA(x, dom)
 	require.NoError(t, err)
-	assert.Equal(t, wantFEDA, feda, "FEDA equals the seed's batch_feda_transform exactly")
+	assert.Equal(t, wantFEDA, feda, "FEDA equals the lecture's batch_feda_transform exactly")
 
 	var tx [][]float32
 	var ty []int

@@ -21,7 +21,7 @@ type Eval struct {
 	RecallImageToText map[string]float64 `json:"recall_i2t"`
 	// MatchedCosine is the mean cosine of true pairs (the diagonal of
 	// CosineMatrix); UnmatchedCosine the mean of the other n(n-1) entries,
-	// as the seed's 11_contrastive_loss.py prints them.
+	// as the lecture's 11_contrastive_loss.py prints them.
 	MatchedCosine   float64 `json:"matched_cosine"`
 	UnmatchedCosine float64 `json:"unmatched_cosine"`
 }
@@ -104,12 +104,12 @@ type Gap struct {
 	// Magnitude is ‖Vector‖.
 	Magnitude float64 `json:"gap_magnitude"`
 	// CentroidAngleDeg is the angle between the two centroids in degrees,
-	// computed as the seed does: the cosine rounded to float32, acos in
-	// float32, then ·180/3.14159 (the seed's value of π).
+	// computed as the lecture does: the cosine rounded to float32, acos in
+	// float32, then ·180/3.14159 (the lecture's value of π).
 	CentroidAngleDeg float64 `json:"centroid_angle_deg"`
 }
 
-// ModalityGap is the seed's compute_modality_gap: the gap between the
+// ModalityGap is the lecture's compute_modality_gap: the gap between the
 // centroids of the L2-normalised text and image embeddings (Liang et al.
 // 2022), as a vector, its length and the angle between the centroids. The
 // two sets need not be paired, but must have the same dimension.
@@ -174,7 +174,7 @@ type IntraInterStats struct {
 	InterUnmatched float64 `json:"inter_unmatched_similarity"`
 }
 
-// IntraInter is the seed's analyze_intra_inter_similarity over n ≥ 2 pairs.
+// IntraInter is the lecture's analyze_intra_inter_similarity over n ≥ 2 pairs.
 func IntraInter(text, image [][]float32) (*IntraInterStats, error) {
 	n := len(text)
 	if _, err := checkPairs(text, image, 2); err != nil {

@@ -21,8 +21,8 @@ func ExampleModalityGap() {
 	text := [][]float32{{1, 1}, {1, 0.8}}
 	image := [][]float32{{1, -1}, {0.8, -1}}
 	g, _ := analysis.ModalityGap(text, image)
-	// The seed converts radians with 180/3.14159, so a right angle reads
-	// slightly over 90°; the seed's PyTorch code prints the same.
+	// The lecture converts radians with 180/3.14159, so a right angle reads
+	// slightly over 90°; the lecture's PyTorch code prints the same.
 	fmt.Printf("gap %.4f, angle %.5f°\n", g.Magnitude, g.CentroidAngleDeg)
 	// Output: gap 1.4120, angle 90.00008°
 }

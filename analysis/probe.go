@@ -8,13 +8,13 @@ import (
 	"sync"
 )
 
-// Domains for FEDA, as in the seed's batch_feda_transform.
+// Domains for FEDA, as in the lecture's batch_feda_transform.
 const (
 	Source = 0
 	Target = 1
 )
 
-// FEDA is the seed's batch_feda_transform (Daumé 2007): each feature row x
+// FEDA is the lecture's batch_feda_transform (Daumé 2007): each feature row x
 // becomes [x; x; 0] for the source domain (0) and [x; 0; x] for the target
 // domain (1). Any other domain is an error.
 func FEDA(features [][]float32, domains []int) ([][]float32, error) {

@@ -67,7 +67,7 @@ func TestPerfectPairs(t *testing.T) {
 	g, err := ModalityGap(e, e)
 	require.NoError(t, err)
 	assert.Zero(t, g.Magnitude)
-	assert.Zero(t, g.CentroidAngleDeg, "cosine 1 → 0°, where the seed's acos may give NaN")
+	assert.Zero(t, g.CentroidAngleDeg, "cosine 1 → 0°, where the lecture's acos may give NaN")
 }
 
 func TestRecallTies(t *testing.T) {

@@ -214,7 +214,7 @@ func headsFromWidth(tower string, w int) (int, error) {
 	return w / 64, nil
 }
 
-// planOpenAI maps an OpenAI / OpenCLIP state dict (DESIGN §1.2), inferring
+// planOpenAI maps an OpenAI / OpenCLIP state dict (docs/DESIGN.md §1.2), inferring
 // hyper-parameters from shapes as OpenAI's build_model does.
 func (s *source) planOpenAI() (*plan, error) {
 	act, family := s.opt.Activation, format.FamilyOpenAI
@@ -331,7 +331,7 @@ func hfBlock(src string) blockNames {
 	}
 }
 
-// planHF maps a Hugging Face CLIPModel directory (DESIGN §1.2).
+// planHF maps a Hugging Face CLIPModel directory (docs/DESIGN.md §1.2).
 func (s *source) planHF() (*plan, error) {
 	cfg := s.hf.Config
 	tc, vc := cfg.TextConfig, cfg.VisionConfig

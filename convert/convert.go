@@ -1,5 +1,5 @@
 // Package convert turns trained CLIP checkpoints (OpenAI and OpenCLIP state
-// dicts, Hugging Face CLIPModel directories, the seed's SimpleCLIP) into
+// dicts, Hugging Face CLIPModel directories, the lecture's SimpleCLIP) into
 // clipinfer weight files.
 //
 // A source is read with package checkpoint, recognised by its keys, mapped
@@ -111,6 +111,10 @@ func Convert(input, output string, opt Options) (*Report, error) {
 	}
 	return write(plan, output, opt)
 }
+
+// Validate reports an option Convert would refuse (an unknown quantisation,
+// activation or tower, a bad block size) before any file is read.
+func (o Options) Validate() error { return o.normalise() }
 
 func (o *Options) normalise() error {
 	switch o.Quant {

@@ -12,12 +12,12 @@ func init() {
 	registerFamily(sourceFamily{name: "simpleclip", detect: isSimpleCLIP, plan: (*source).planSimpleCLIP})
 }
 
-// isSimpleCLIP: the seed's SimpleCLIP state dict.
+// isSimpleCLIP: the lecture's SimpleCLIP state dict (docs/DESIGN.md §1.4).
 func isSimpleCLIP(s *source) bool {
 	return s.dir == "" && (s.has("text_encoder.lstm.weight_ih_l0") || s.has("image_encoder.encoder.0.weight"))
 }
 
-// planSimpleCLIP maps the seed's SimpleCLIP state dict (DESIGN §1.4):
+// planSimpleCLIP maps the lecture's SimpleCLIP state dict (docs/DESIGN.md §1.4):
 // embedding → BiLSTM → projection for text, a three-layer MLP for image
 // features, and log_temperature.
 func (s *source) planSimpleCLIP() (*plan, error) {

@@ -10,8 +10,8 @@ import (
 
 // Architectures, families and other enumerated metadata values.
 const (
-	ArchCLIPViT    = "clip-vit"   // CLIP ViT dual encoder (DESIGN.md §1.1)
-	ArchSimpleCLIP = "simpleclip" // the seed's BiLSTM + MLP SimpleCLIP (§1.4)
+	ArchCLIPViT    = "clip-vit"   // CLIP ViT dual encoder (docs/DESIGN.md §1.1)
+	ArchSimpleCLIP = "simpleclip" // the BiLSTM + MLP SimpleCLIP of docs/DESIGN.md §1.4
 	ArchSigLIP     = "siglip"     // SigLIP / SigLIP 2 (fixed resolution) dual encoder
 
 	FamilyOpenAI     = "openai"
@@ -115,7 +115,7 @@ type TextConfig struct {
 	BOSTokenID int    `json:"bos_token_id"`
 }
 
-// SimpleCLIPConfig holds the seed's SimpleCLIP hyper-parameters.
+// SimpleCLIPConfig holds the lecture's SimpleCLIP hyper-parameters.
 type SimpleCLIPConfig struct {
 	VocabSize      int `json:"vocab_size"`
 	EmbedDim       int `json:"embed_dim"`  // token embedding size

@@ -1,6 +1,6 @@
 // Package quant holds the numerics of clipinfer's weight format: the q8
 // encoding (symmetric int8 values with one float32 scale per row and per
-// block of columns) and the f16 codec. It imports nothing of clipinfer, so
+// block of columns; docs/DESIGN.md §3) and the f16 codec. It imports nothing of clipinfer, so
 // the converter, the kernels and the index all share its one definition.
 //
 // A weight matrix W (rows = output channels, cols = K) is stored as int8

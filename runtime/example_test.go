@@ -3,32 +3,24 @@ package runtime_test
 import (
 	"fmt"
 	"log"
-	"os"
-	"path/filepath"
 
-	"github.com/clipinfer/clipinfer/convert"
 	clip "github.com/clipinfer/clipinfer/runtime"
 )
 
-// exampleModel converts the small random test checkpoint into a temporary
-// model file (a real application converts once with cmd/convert).
-func exampleModel() (path string, cleanup func()) {
-	dir, err := os.MkdirTemp("", "clipinfer-example-")
+// exampleModel returns the small random test model, converted once per
+// test binary (a real application converts once with cmd/convert).
+func exampleModel() string {
+	path, err := clip.SharedTestModel()
 	if err != nil {
 		log.Fatal(err)
 	}
-	path = filepath.Join(dir, "model.clip")
-	if _, err := convert.Convert("../testdata/models/openai-qgelu.pt", path, convert.Options{}); err != nil {
-		log.Fatal(err)
-	}
-	return path, func() { os.RemoveAll(dir) }
+	return path
 }
 
 // Zero-shot classification: embed an image and one text per label, then
 // take the softmax of the scaled similarities.
 func Example() {
-	path, cleanup := exampleModel()
-	defer cleanup()
+	path := exampleModel()
 
 	m, err := clip.Open(path, clip.Options{})
 	if err != nil {
@@ -53,8 +45,7 @@ func Example() {
 }
 
 func ExampleOpen() {
-	path, cleanup := exampleModel()
-	defer cleanup()
+	path := exampleModel()
 
 	m, err := clip.Open(path, clip.Options{Threads: 2})
 	if err != nil {
@@ -67,8 +58,7 @@ func ExampleOpen() {
 }
 
 func ExampleModel_EmbedTexts() {
-	path, cleanup := exampleModel()
-	defer cleanup()
+	path := exampleModel()
 	m, err := clip.Open(path, clip.Options{})
 	if err != nil {
 		log.Fatal(err)
@@ -85,8 +75,7 @@ func ExampleModel_EmbedTexts() {
 }
 
 func ExampleModel_Tokenize() {
-	path, cleanup := exampleModel()
-	defer cleanup()
+	path := exampleModel()
 	m, err := clip.Open(path, clip.Options{})
 	if err != nil {
 		log.Fatal(err)

@@ -47,10 +47,35 @@ func tinyModel(t testing.TB, q string) string {
 	return filepath.Join(tinyDir, q+".clip")
 }
 
+var (
+	sharedOnce sync.Once
+	sharedDir  string
+	sharedPath string
+	sharedErr  error
+)
+
+// SharedTestModel converts the small random test checkpoint
+// (testdata/models/openai-qgelu.pt) once per test binary and returns the
+// file's path, for the examples in package runtime_test: the conversion is
+// nearly all of an example's cost. TestMain removes the file.
+func SharedTestModel() (string, error) {
+	sharedOnce.Do(func() {
+		if sharedDir, sharedErr = os.MkdirTemp("", "clipinfer-example-"); sharedErr != nil {
+			return
+		}
+		sharedPath = filepath.Join(sharedDir, "model.clip")
+		_, sharedErr = convert.Convert("../testdata/models/openai-qgelu.pt", sharedPath, convert.Options{})
+	})
+	return sharedPath, sharedErr
+}
+
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if tinyDir != "" {
 		os.RemoveAll(tinyDir)
+	}
+	if sharedDir != "" {
+		os.RemoveAll(sharedDir)
 	}
 	os.Exit(code)
 }

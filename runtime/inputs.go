@@ -76,7 +76,7 @@ func (m *Model) DecodeImage(path string) (image.Image, error) {
 }
 
 // Preprocess turns an image into the 3×S×S tensor the image tower takes,
-// exactly as the model's source pipeline does (DESIGN §1.1).
+// exactly as the model's source pipeline does (docs/DESIGN.md §2).
 func (m *Model) Preprocess(img image.Image) ([]float32, error) {
 	pre := m.fam.pixels()
 	if pre == nil || !m.fam.hasVision() {

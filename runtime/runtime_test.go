@@ -43,7 +43,7 @@ func randomPixels(r *rand.Rand, n, size int) [][]float32 {
 	return out
 }
 
-// TestTextStopsAtEOT proves DESIGN §1.1's shortcut: running only the tokens
+// TestTextStopsAtEOT proves the shortcut of docs/DESIGN.md §1.1: running only the tokens
 // up to EOT gives the same embedding as running all 77.
 func TestTextStopsAtEOT(t *testing.T) {
 	for _, q := range []string{"f32", "q8"} {

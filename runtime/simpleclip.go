@@ -11,7 +11,7 @@ import (
 	"github.com/clipinfer/clipinfer/kernels"
 )
 
-// simpleCLIP is the seed's SimpleCLIP (DESIGN §1.4): a BiLSTM text encoder
+// simpleCLIP is the lecture's SimpleCLIP (docs/DESIGN.md §1.4): a BiLSTM text encoder
 // and an MLP over precomputed image features.
 type simpleCLIP struct {
 	cfg           format.SimpleCLIPConfig
@@ -106,7 +106,7 @@ func (l *loader) simpleCLIP(m *format.Metadata) *simpleCLIP {
 }
 
 // embedTexts embeds token sequences with the BiLSTM. Every given token is
-// run in both directions (the seed runs padded batches unpacked).
+// run in both directions (the lecture's code runs padded batches unpacked).
 func (sc *simpleCLIP) embedTexts(e *engine, s *state, ids [][]int32, dst []float32) error {
 	c := sc.cfg
 	total := 0

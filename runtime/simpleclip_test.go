@@ -30,7 +30,7 @@ type simpleGolden struct {
 	Logits [][]float32 `json:"logits"`
 }
 
-// TestSimpleCLIPAgainstSeedCode compares the runtime with the seed's own
+// TestSimpleCLIPAgainstSeedCode compares the runtime with the lecture's own
 // PyTorch classes (tools/reference/simpleclip_ref.py), from both checkpoint
 // formats, in f32 and q8.
 func TestSimpleCLIPAgainstSeedCode(t *testing.T) {
@@ -89,7 +89,7 @@ func TestSimpleCLIPAgainstSeedCode(t *testing.T) {
 						assert.InDeltaSlice(t, toF64(g.Logits[i]), toF64(got), 1e-3, "logits row %d", i)
 					}
 				}
-				t.Logf("%s %s: worst cosine to the seed's code %.9f", src, c.q, worst)
+				t.Logf("%s %s: worst cosine to the lecture's code %.9f", src, c.q, worst)
 			})
 		}
 	}

@@ -6,7 +6,7 @@ import (
 	"github.com/clipinfer/clipinfer/format"
 )
 
-// textTower is the causal transformer text encoder (DESIGN §1.1).
+// textTower is the causal transformer text encoder (docs/DESIGN.md §1.1).
 type textTower struct {
 	cfg    format.TextConfig
 	token  matrix

@@ -6,7 +6,7 @@ import (
 	"github.com/clipinfer/clipinfer/format"
 )
 
-// visionTower is the ViT image encoder (DESIGN §1.1): patch embedding,
+// visionTower is the ViT image encoder (docs/DESIGN.md §1.1): patch embedding,
 // class token, positional embedding, ln_pre, blocks, ln_post on the class
 // token, projection.
 type visionTower struct {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Whole-model comparison of issue 4 (`make bench`): builds bin/clipinfer and
+# Whole-model comparison with PyTorch and ONNX Runtime (`make bench`): builds bin/clipinfer and
 # bin/convert, installs onnxruntime-node into the cache if it is missing, and
 # runs bench/compare/compare.py, which writes
 # bench/compare/results/<date>.md and .json. See bench/compare/README.md.

@@ -78,11 +78,23 @@ type request struct {
 	Images    []string        `json:"images"`
 	Labels    []string        `json:"labels"`
 	Templates []string        `json:"templates"`
-	K         int             `json:"k"`
+	K         *int            `json:"k"` // nil: the endpoint's default
 	Text      string          `json:"text"`
 	Image     string          `json:"image"`
 
 	imageData [][]byte // decoded base64 or uploaded files, in order
+}
+
+// topK returns the request's k, or def when it gives none; k < 1 is an
+// error rather than a silent default.
+func (req *request) topK(def int) (int, error) {
+	if req.K == nil {
+		return def, nil
+	}
+	if *req.K < 1 {
+		return 0, badRequest("k = %d: must be at least 1", *req.K)
+	}
+	return *req.K, nil
 }
 
 // parse reads a JSON or multipart/form-data body into a request.
@@ -117,7 +129,7 @@ func (s *Server) parse(r *http.Request) (*request, error) {
 			if err != nil {
 				return nil, badRequest("k: %q is not an integer", v[0])
 			}
-			req.K = k
+			req.K = &k
 		}
 		if v := f["q"]; len(v) > 0 {
 			req.Text = v[0]
@@ -277,9 +289,9 @@ func (s *Server) handleClassify(w http.ResponseWriter, r *http.Request) error {
 	if len(templates) == 0 {
 		templates = []string{analysis.DefaultTemplate}
 	}
-	k := req.K
-	if k <= 0 {
-		k = min(5, len(req.Labels))
+	k, err := req.topK(min(5, len(req.Labels)))
+	if err != nil {
+		return err
 	}
 	k = min(k, len(req.Labels), s.cfg.MaxK)
 	resp := ClassifyResponse{Model: s.cfg.ModelName, Templates: templates}
@@ -347,7 +359,7 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) error {
 			if err != nil {
 				return badRequest("k: %q is not an integer", v)
 			}
-			req.K = k
+			req.K = &k
 		}
 		if len(req.Text) > s.cfg.MaxTextBytes || !utf8.ValidString(req.Text) {
 			return badRequest("q must be valid UTF-8 of at most %d bytes", s.cfg.MaxTextBytes)
@@ -369,15 +381,15 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) error {
 	case req.Text != "" && len(req.imageData) > 0, len(req.imageData) > 1:
 		return badRequest("give one query: a text or an image")
 	}
-	k := req.K
-	if k <= 0 {
-		k = 10
+	k, err := req.topK(10)
+	if err != nil {
+		return err
 	}
 	if k > s.cfg.MaxK {
 		return badRequest("k = %d, at most %d", k, s.cfg.MaxK)
 	}
 	resp := SearchResponse{Query: req.Text}
-	err := s.compute(r.Context(), func() error {
+	err = s.compute(r.Context(), func() error {
 		var q [][]float32
 		var err error
 		if req.Text != "" {

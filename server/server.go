@@ -205,14 +205,25 @@ func (s *Server) route(pattern, name string, h func(http.ResponseWriter, *http.R
 	s.routeWith(pattern, name, writeNativeError, h)
 }
 
+// probePaths are the health checks and the metrics scrape: they are not
+// work, so they are left out of the in-flight count (a health check would
+// otherwise always see itself).
+var probePaths = map[string]bool{
+	"/healthz": true, "/metrics": true, "/ping": true, "/{$}": true,
+	"/.well-known/live": true, "/.well-known/ready": true,
+}
+
 // routeWith is route with the error shape of another protocol.
 func (s *Server) routeWith(pattern, name string, ew errorWriter, h func(http.ResponseWriter, *http.Request) error) {
 	method, path, _ := strings.Cut(pattern, " ")
 	s.allowed[path] = append(s.allowed[path], method)
+	counted := !probePaths[path]
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		s.metrics.inFlight.Add(1)
-		defer s.metrics.inFlight.Add(-1)
+		if counted {
+			s.metrics.inFlight.Add(1)
+			defer s.metrics.inFlight.Add(-1)
+		}
 		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
 		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
 		defer cancel()

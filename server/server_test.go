@@ -242,6 +242,9 @@ func TestErrors(t *testing.T) {
 		{"two queries", "/v1/search", map[string]any{"text": "a", "image": img}, 400, "one query"},
 		{"two texts", "/v1/search", map[string]any{"texts": []string{"a", "b"}}, 400, "one query"},
 		{"k too big", "/v1/search", map[string]any{"text": "a", "k": 51}, 400, "at most 50"},
+		{"k zero", "/v1/search", map[string]any{"text": "a", "k": 0}, 400, "k = 0: must be at least 1"},
+		{"k negative", "/v1/search", map[string]any{"text": "a", "k": -3}, 400, "k = -3: must be at least 1"},
+		{"classify k zero", "/v1/classify", map[string]any{"labels": []string{"a", "b"}, "images": []string{img}, "k": 0}, 400, "k = 0"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -367,7 +370,7 @@ func TestHealthAndMetrics(t *testing.T) {
 	var h Health
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&h))
 	resp.Body.Close()
-	assert.Equal(t, Health{Status: "ok", Model: "fake", Fingerprint: "sha256:fake", Dim: fakeDim, InFlight: 1}, h)
+	assert.Equal(t, Health{Status: "ok", Model: "fake", Fingerprint: "sha256:fake", Dim: fakeDim, InFlight: 0}, h, "a health check does not count itself in flight")
 	postJSON(t, base+"/v1/embeddings", map[string]any{"texts": []string{"a", "b"}})
 	postJSON(t, base+"/v1/embeddings", `{}`)
 
@@ -385,7 +388,7 @@ func TestHealthAndMetrics(t *testing.T) {
 		`clipinfer_request_duration_seconds_bucket{endpoint="embeddings",le="+Inf"} 2`,
 		"clipinfer_texts_embedded_total 2",
 		"clipinfer_rejected_total 0",
-		"clipinfer_in_flight_requests 1",
+		"clipinfer_in_flight_requests 0",
 	} {
 		assert.Contains(t, m, want)
 	}

@@ -2,137 +2,22 @@ package tokenizer
 
 import (
 	"strings"
-	"sync"
 	"unicode/utf8"
 
-	"golang.org/x/text/unicode/norm"
-
 	"github.com/clipinfer/clipinfer/internal/pystr"
+	"github.com/clipinfer/clipinfer/tokenizer/ftfy"
 )
 
 // normalize is SimpleTokenizer.encode's text cleaning:
-// whitespace_clean(basic_clean(text)).lower().
+// whitespace_clean(basic_clean(text)).lower(), where basic_clean is
+// ftfy.fix_text followed by html.unescape twice.
 func normalize(text string) string {
-	s := fixTextSubset(text)
+	s := ftfy.FixText(text)
 	s = htmlUnescape(htmlUnescape(s))
 	s = strings.TrimFunc(s, isPySpace)
 	s = collapseSpaces(s)
 	s = strings.TrimFunc(s, isPySpace)
 	return pyLower(s)
-}
-
-// ---------------------------------------------------------------------------
-// ftfy subset (DESIGN.md §1.3 step 1)
-// ---------------------------------------------------------------------------
-
-// fixTextSubset is the part of ftfy.fix_text that DESIGN.md §1.3 keeps, in
-// ftfy's order: Latin ligatures expanded, full-width forms U+FF01-U+FFEE and
-// U+3000 replaced by their NFKC form, curly quotes straightened, "\r\n",
-// "\r", U+2028, U+2029 and U+0085 turned into "\n", ftfy's control
-// characters dropped, then NFC. (ftfy loops until nothing changes; one pass
-// suffices here because no later step can produce input for an earlier one.)
-// Invalid UTF-8 bytes become U+FFFD.
-func fixTextSubset(text string) string {
-	if isPlainASCII(text) {
-		return text
-	}
-	var b strings.Builder
-	b.Grow(len(text))
-	for i := 0; i < len(text); {
-		if c := text[i]; c < utf8.RuneSelf && c >= 0x20 && c != 0x7F {
-			b.WriteByte(c)
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(text[i:])
-		i += size
-		if r == '\r' {
-			if i < len(text) && text[i] == '\n' {
-				continue // "\r\n" -> "\n"
-			}
-			r = '\n'
-		}
-		if (0x132 <= r && r <= 0x1F3) || (0xFB00 <= r && r <= 0xFB06) {
-			if exp, ok := ligatures[r]; ok {
-				for _, q := range exp {
-					writeFixed(&b, q)
-				}
-				continue
-			}
-		}
-		if (0xFF01 <= r && r <= 0xFFEE) || r == 0x3000 {
-			for _, q := range widthMap()[r] {
-				writeFixed(&b, q)
-			}
-			continue
-		}
-		writeFixed(&b, r)
-	}
-	return nfc(b.String())
-}
-
-// isPlainASCII reports whether s is ASCII without control characters other
-// than tab, newline and form feed: text fixTextSubset leaves as it is.
-func isPlainASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x7F || (c < 0x20 && c != '\t' && c != '\n' && c != '\f') {
-			return false
-		}
-	}
-	return true
-}
-
-// writeFixed applies the per-character steps after ligatures and width:
-// curly quotes, line breaks (other than "\r") and control characters.
-func writeFixed(b *strings.Builder, r rune) {
-	switch {
-	case r == 0x02BC || (0x2018 <= r && r <= 0x201B):
-		r = '\''
-	case 0x201C <= r && r <= 0x201F:
-		r = '"'
-	case r == 0x2028 || r == 0x2029 || r == 0x0085:
-		r = '\n'
-	case isFtfyControl(r):
-		return
-	}
-	b.WriteRune(r)
-}
-
-// ligatures is ftfy's LIGATURES table (fix_latin_ligatures).
-var ligatures = map[rune]string{
-	'Ĳ': "IJ", 'ĳ': "ij", 'ŉ': "\u02bcn",
-	'Ǆ': "DŽ", 'ǅ': "Dž", 'ǆ': "dž",
-	'Ǉ': "LJ", 'ǈ': "Lj", 'ǉ': "lj",
-	'Ǌ': "NJ", 'ǋ': "Nj", 'ǌ': "nj",
-	'Ǳ': "DZ", 'ǲ': "Dz", 'ǳ': "dz",
-	'ﬀ': "ff", 'ﬁ': "fi", 'ﬂ': "fl", 'ﬃ': "ffi", 'ﬄ': "ffl", 'ﬅ': "ſt", 'ﬆ': "st",
-}
-
-// widthMap is ftfy's fix_character_width table: U+3000 and U+FF01-U+FFEE
-// mapped to their own NFKC form.
-var widthMap = sync.OnceValue(func() map[rune]string {
-	m := map[rune]string{0x3000: " "}
-	for r := rune(0xFF01); r <= 0xFFEE; r++ {
-		m[r] = norm.NFKC.String(string(r))
-	}
-	return m
-})
-
-// isFtfyControl reports the characters ftfy's remove_control_chars drops:
-// C0 controls except tab, newline, form feed and carriage return, DEL, the
-// deprecated format characters U+206A-U+206F, the byte-order mark U+FEFF and
-// the interlinear annotation / object replacement characters U+FFF9-U+FFFC.
-func isFtfyControl(r rune) bool {
-	switch {
-	case r < 0x20:
-		return r != '\t' && r != '\n' && r != '\f' && r != '\r'
-	case r == 0x7F, r == 0xFEFF:
-		return true
-	case 0x206A <= r && r <= 0x206F, 0xFFF9 <= r && r <= 0xFFFC:
-		return true
-	}
-	return false
 }
 
 // ---------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/clipinfer/clipinfer/tokenizer/ftfy"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -29,9 +30,9 @@ func TestHTMLUnescapeMatchesPython(t *testing.T) {
 	}
 }
 
-func TestFixTextSubsetMatchesReference(t *testing.T) {
+func TestFixTextMatchesFtfy(t *testing.T) {
 	for _, c := range loadNormalizeFixture(t).FixText {
-		assert.Equal(t, c[1], fixTextSubset(c[0]), "fix_text_subset(%q)", c[0])
+		assert.Equal(t, c[1], ftfy.FixText(c[0]), "ftfy.fix_text(%q)", c[0])
 	}
 }
 

@@ -1,11 +1,13 @@
 // Package tokenizer is CLIP's byte-level BPE text tokenizer.
 //
 // It reproduces OpenAI's clip/simple_tokenizer.py SimpleTokenizer together
-// with clip.tokenize(texts, context_length, truncate=True), as specified in
-// DESIGN.md §1.3:
+// with clip.tokenize(texts, context_length, truncate=True), as
+// docs/DESIGN.md §1.3 and docs/TOKENIZERS.md describe:
 //
-//  1. a fixed subset of ftfy.fix_text (line breaks, control characters,
-//     curly quotes, Latin ligatures, full-width forms, NFC);
+//  1. ftfy.fix_text with ftfy 6.3's default configuration (package
+//     tokenizer/ftfy: HTML entities, terminal escapes, mojibake repair,
+//     C1 controls, ligatures, character width, curly quotes, line breaks,
+//     control characters, NFC);
 //  2. Python's html.unescape applied twice, strip, whitespace runs collapsed
 //     to one space, Python str.lower;
 //  3. the split pattern

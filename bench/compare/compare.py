@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """clipinfer against PyTorch (fp32 and dynamic int8) and ONNX Runtime, in one run.
 
-Issue 4's comparison harness. It
+The comparison harness. It
 
 1. builds a random ViT-B/32 CLIP in OpenAI's layout with a fixed seed (the
    shapes of OpenAI's ViT-B/32: 224 px, patch 32, width 768, 12 layers; text
@@ -19,11 +19,12 @@ Issue 4's comparison harness. It
        torch.ao.quantization.quantize_dynamic quantises all of them;
      - ONNX Runtime fp32 (npm onnxruntime-node, via ort_bench.js), if found;
      - clipinfer q8 (and f32), by running `bin/clipinfer bench` per configuration;
-   clip.cpp cannot be built here: its numbers are quoted from issue 4 and
-   labelled as such;
+   clip.cpp cannot be built here: its numbers are quoted from an earlier
+   measurement on a machine of this kind and labelled as such;
 5. measures peak RSS (/usr/bin/time -v clipinfer embed) and start-up
    (clipinfer bench -startup);
-6. prints a markdown table with the issue's "Must show" ratios, and writes the
+6. prints a markdown table with the "Must show" ratios of the performance
+   targets (docs/PERFORMANCE.md), and writes the
    same as JSON.
 
 Run it through scripts/bench.sh (`make bench`), or directly:
@@ -63,7 +64,7 @@ MIB = 1 << 20
 # Bump when ImageTower/TextTower change, so that cached ONNX exports are redone.
 ONNX_VERSION = 1
 
-# clip.cpp (ggml, q8_0, -march=native) as quoted by issue 4 — NOT measured here.
+# clip.cpp (ggml, q8_0, -march=native) as quoted from an earlier measurement — NOT measured here.
 CLIPCPP_QUOTED = {
     ("image", 1, 1, None): 214.0,
     ("image", 1, 2, None): 109.0,
@@ -649,7 +650,7 @@ def ratio(per, num_cfg, num, den_cfg, den, num_div=1.0, den_div=1.0):
 
 
 def must_show(args, per, main, rss, start):
-    """The issue's "Must show" list as rows {what, value, target, ok}."""
+    """The performance targets ("Must show") as rows {what, value, target, ok}."""
     t1, t2 = args.threads[0], (args.threads[1] if len(args.threads) > 1 else None)
     b8 = max(args.batch)
     img1, img2, img8 = "image-b1-t%d" % t1, "image-b1-t%s" % t2, "image-b%d-t%d" % (b8, t1)
@@ -668,7 +669,7 @@ def must_show(args, per, main, rss, start):
     add("image q8 b1 %dt / PyTorch int8" % t1, ratio(per, img1, main, img1, "torch-int8"), "<=", 0.8)
     if "ort" in per.get(img1, {}):
         add("image q8 b1 %dt / ONNX Runtime fp32" % t1, ratio(per, img1, main, img1, "ort"), "<=", 1.0,
-            "not in the issue's list; shown for context")
+            "not among the targets; shown for context")
     q = CLIPCPP_QUOTED.get(("image", 1, t1, None))
     if q and img1 in per:
         v = statistics.median(s["median_ms"] for s in per[img1][main]) / q
@@ -683,7 +684,7 @@ def must_show(args, per, main, rss, start):
     add("text q8 %d positions %dt / PyTorch int8" % (long_n + 2, t1), ratio(per, txt_l, main, txt_l, "torch-int8"),
         "<=", 0.8)
     add("text q8 %d positions %dt / PyTorch fp32" % (long_n + 2, t1), ratio(per, txt_l, main, txt_l, "torch-fp32"),
-        "<=", 1.0, "not in the issue's list; shown for context")
+        "<=", 1.0, "not among the targets; shown for context")
     if long_n != short_n:
         add("text q8 %dt: %d-token time / %d-token time (speed-up)" % (t1, long_n, short_n),
             ratio(per, txt_l, main, txt_s, main), ">=", 5.0)
@@ -777,7 +778,7 @@ def markdown(report):
         if cfg.tower == "image" and cfg.batch > 1:
             L.append("| ↳ per image | " + " | ".join(fmt_cell(row.get(n), cfg.batch) for n in names) + " | — |")
     L.append("")
-    L.append("## Must show (issue 4)")
+    L.append("## Must show (performance targets)")
     L.append("")
     L.append("Ratios of the medians above (same run, same threads); in brackets the range of the ratio "
              "computed round by round.")
@@ -821,7 +822,7 @@ def markdown(report):
     for s in report["startup"]:
         L.append("| %s %s, %d runs | median %.1f ms (%.1f–%.1f) |" % (s["contender"], s["measure"], s["runs"],
                                                                     s["median_ms"], s["min_ms"], s["max_ms"]))
-    L.append("| clip.cpp (QUOTED from issue 4, not measured) | load %g ms, peak RSS %g MiB, file %g MiB |" % (
+    L.append("| clip.cpp (QUOTED from an earlier measurement, not measured) | load %g ms, peak RSS %g MiB, file %g MiB |" % (
         CLIPCPP_LOAD_MS, CLIPCPP_RSS_MIB, CLIPCPP_FILE_MIB))
     if report.get("ort_load_ms"):
         L.append("| ONNX Runtime session creation (fp32 .onnx) | %s |" % ", ".join(
@@ -964,7 +965,7 @@ def main():
                           "tokens": c.tokens, "positions": c.positions} for c in cfgs]
     report["results"] = summarise(cfgs, per)
     report["quoted_clipcpp"] = {
-        "note": "quoted from issue 4 (clip.cpp, ggml q8_0, -march=native); not measured by this harness",
+        "note": "quoted from an earlier measurement (clip.cpp, ggml q8_0, -march=native); not measured by this harness",
         "image_b1_t1_ms": 214, "image_b1_t2_ms": 109, "text_77_positions_t1_ms": 153, "text_8_tokens_t1_ms": 16,
         "load_ms": CLIPCPP_LOAD_MS, "peak_rss_mib": CLIPCPP_RSS_MIB, "file_mib": CLIPCPP_FILE_MIB}
     report["correctness"] = correctness

@@ -17,7 +17,7 @@ import (
 func init() {
 	register("bench", command{
 		summary: "Time the towers: JSON lines per tower, kernel, threads, batch and token count (median, min, max ms; items per second).",
-		usage:   "-m MODEL [-kernel all|NAME] [-threads 1,2] [-batch 1,8] [-tokens 7,75] [-tower both|image|text] [-runs N]",
+		usage:   "-m MODEL [-kernel all|NAME] [-threads-list 1,2] [-batch 1,8] [-tokens 7,75] [-tower both|image|text] [-runs N]",
 		run:     runBench,
 	})
 }
@@ -54,7 +54,7 @@ func intList(s string) ([]int, error) {
 func runBench(e *env, args []string) error {
 	fs := flags(e, "bench")
 	var mf modelFlags
-	mf.add(fs, true)
+	mf.add(fs, true, runsTowers)
 	threadsF := fs.String("threads-list", "", "thread counts to time, e.g. 1,2 (default: the -threads value)")
 	batchF := fs.String("batch", "1", "batch sizes to time, e.g. 1,8")
 	tokensF := fs.String("tokens", "7,75", "caption lengths in tokens (CLIP also runs SOT and EOT; SigLIP always runs its whole padded context)")
@@ -65,12 +65,19 @@ func runBench(e *env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 || mf.path == "" {
-		fs.Usage()
-		return errUsage
+	if err := required(fs, "m"); err != nil {
+		return err
+	}
+	if mf.kernel != "all" {
+		if err := mf.check(); err != nil {
+			return err
+		}
+	}
+	if err := nargs(fs, 0, 0, ""); err != nil {
+		return err
 	}
 	if *runs < 1 {
-		return fmt.Errorf("-runs must be at least 1")
+		return usagef("-runs must be at least 1")
 	}
 	batches, err := intList(*batchF)
 	if err != nil {

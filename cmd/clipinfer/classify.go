@@ -44,7 +44,7 @@ const cacheDirEnv = "CLIPINFER_CACHE_DIR"
 func runClassify(e *env, args []string) error {
 	fs := flags(e, "classify")
 	var mf modelFlags
-	mf.add(fs, true)
+	mf.add(fs, true, runsTowers, readsImages)
 	labelsF := fs.String("labels", "", "labels, comma-separated")
 	labelsFile := fs.String("labels-file", "", "file with one label per line")
 	var templates listFlag
@@ -58,12 +58,17 @@ func runClassify(e *env, args []string) error {
 	if err := checkFlagOrder(fs); err != nil {
 		return err
 	}
-	if mf.path == "" || fs.NArg() == 0 || (*labelsF == "") == (*labelsFile == "") {
-		fs.Usage()
-		return errUsage
+	if err := required(fs, "m"); err != nil {
+		return err
+	}
+	if (*labelsF == "") == (*labelsFile == "") {
+		return usagef("give the labels with exactly one of -labels a,b,c and -labels-file FILE")
+	}
+	if err := nargs(fs, 1, -1, "IMAGE"); err != nil {
+		return err
 	}
 	if *k < 1 {
-		return fmt.Errorf("-k must be at least 1")
+		return usagef("-k must be at least 1")
 	}
 	labels, err := readLabels(*labelsF, *labelsFile)
 	if err != nil {

@@ -46,7 +46,7 @@ type embedded struct {
 func runEmbed(e *env, args []string) error {
 	fs := flags(e, "embed")
 	var mf modelFlags
-	mf.add(fs, true)
+	mf.add(fs, true, runsTowers, readsImages)
 	var ins []input
 	fs.Var(inputList{"text", &ins}, "text", "a text to embed (repeatable)")
 	fs.Var(inputList{"image", &ins}, "image", "an image file to embed (repeatable)")
@@ -57,15 +57,20 @@ func runEmbed(e *env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 || mf.path == "" || len(ins) == 0 {
-		fs.Usage()
-		return errUsage
+	if err := required(fs, "m"); err != nil {
+		return err
+	}
+	if err := nargs(fs, 0, 0, ""); err != nil {
+		return err
+	}
+	if len(ins) == 0 {
+		return usagef("nothing to embed: give -text, -image, -tokens or -features")
 	}
 	if *form != "jsonl" && *form != "npy" {
-		return fmt.Errorf("unknown -format %q (want jsonl or npy)", *form)
+		return usagef("unknown -format %q (want jsonl or npy)", *form)
 	}
 	if *form == "npy" && *out == "" {
-		return fmt.Errorf("-format npy needs -o FILE")
+		return usagef("-format npy needs -o FILE")
 	}
 	m, err := mf.open()
 	if err != nil {

@@ -18,7 +18,7 @@ import (
 
 func init() {
 	register("eval", command{
-		summary: "Score a model on image-caption pairs: the seed's symmetric InfoNCE loss (at the model's temperature and at -temperature), recall@k both ways, mean matched and unmatched cosine. One JSON object.",
+		summary: "Score a model on image-caption pairs: the lecture's symmetric InfoNCE loss (at the model's temperature and at -temperature), recall@k both ways, mean matched and unmatched cosine. One JSON object.",
 		usage:   "-m MODEL [-temperature T]... [-k 1,5,10] PAIRS   (PAIRS: one image-path<TAB>caption per line)",
 		run:     runEval,
 	})
@@ -52,7 +52,7 @@ func (l *floatList) Set(v string) error {
 func runEval(e *env, args []string) error {
 	fs := flags(e, "eval")
 	var mf modelFlags
-	mf.add(fs, true)
+	mf.add(fs, true, runsTowers, readsImages)
 	var temps floatList
 	fs.Var(&temps, "temperature", "also compute the loss at this temperature (repeatable)")
 	ksFlag := fs.String("k", "1,5,10", "recall@k cut-offs, comma-separated")
@@ -62,9 +62,11 @@ func runEval(e *env, args []string) error {
 	if err := checkFlagOrder(fs); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 || mf.path == "" {
-		fs.Usage()
-		return errUsage
+	if err := required(fs, "m"); err != nil {
+		return err
+	}
+	if err := nargs(fs, 1, 1, "PAIRS"); err != nil {
+		return err
 	}
 	ks, err := intList(*ksFlag)
 	if err != nil {

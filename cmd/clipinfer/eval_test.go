@@ -116,7 +116,7 @@ func TestFlagsAfterArguments(t *testing.T) {
 		{"probe", "-m", "x.clip", "labels.tsv", "-epochs", "3"},
 	} {
 		code, _, errOut := rtRun(args...)
-		assert.Equal(t, 1, code, args)
+		assert.Equal(t, 2, code, args)
 		assert.Contains(t, errOut, "comes after the arguments", args)
 	}
 }

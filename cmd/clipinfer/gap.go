@@ -6,7 +6,7 @@ import (
 
 func init() {
 	register("gap", command{
-		summary: "Measure the modality gap on image-caption pairs as the seed defines it: compute_modality_gap (gap magnitude, centroid angle) and analyze_intra_inter_similarity. One JSON object.",
+		summary: "Measure the modality gap on image-caption pairs as the lecture defines it: compute_modality_gap (gap magnitude, centroid angle) and analyze_intra_inter_similarity. One JSON object.",
 		usage:   "-m MODEL [-vector] PAIRS   (PAIRS: one image-path<TAB>caption per line)",
 		run:     runGap,
 	})
@@ -24,7 +24,7 @@ type gapResult struct {
 func runGap(e *env, args []string) error {
 	fs := flags(e, "gap")
 	var mf modelFlags
-	mf.add(fs, true)
+	mf.add(fs, true, runsTowers, readsImages)
 	vector := fs.Bool("vector", false, "also print the gap vector (text centroid − image centroid)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -32,9 +32,11 @@ func runGap(e *env, args []string) error {
 	if err := checkFlagOrder(fs); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 || mf.path == "" {
-		fs.Usage()
-		return errUsage
+	if err := required(fs, "m"); err != nil {
+		return err
+	}
+	if err := nargs(fs, 1, 1, "PAIRS"); err != nil {
+		return err
 	}
 	text, image, _, err := embedPairs(e, &mf, fs.Arg(0))
 	if err != nil {

@@ -47,7 +47,7 @@ func runIndex(e *env, args []string) error {
 	}
 	fs := flags(e, "index")
 	var mf modelFlags
-	mf.add(fs, true)
+	mf.add(fs, true, runsTowers, readsImages)
 	out := fs.String("o", "", "index file to create or update")
 	dtypeF := fs.String("dtype", "int8", "vector storage for a new index: int8 (with one scale per vector) or f16")
 	batch := fs.Int("batch", 16, "images per forward pass")
@@ -60,9 +60,11 @@ func runIndex(e *env, args []string) error {
 	if err := checkFlagOrder(fs); err != nil {
 		return err
 	}
-	if fs.NArg() == 0 || mf.path == "" || *out == "" {
-		fs.Usage()
-		return errUsage
+	if err := required(fs, "m", "o"); err != nil {
+		return err
+	}
+	if err := nargs(fs, 1, -1, "PATH"); err != nil {
+		return err
 	}
 	dtype, err := index.ParseDType(*dtypeF)
 	if err != nil {
@@ -169,13 +171,6 @@ func skipReason(path string, err error) string {
 	return oneLine(strings.TrimPrefix(msg, "imageproc: "))
 }
 
-// flagSet reports whether the flag was given on the command line.
-func flagSet(fs *flag.FlagSet, name string) bool {
-	set := false
-	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
-	return set
-}
-
 // modelEmbedder adapts a model to index.Embedder.
 type modelEmbedder struct{ m *clip.Model }
 
@@ -194,9 +189,8 @@ func runIndexExport(e *env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return errUsage
+	if err := nargs(fs, 1, 1, "INDEX"); err != nil {
+		return err
 	}
 	x, err := index.Load(fs.Arg(0))
 	if err != nil {

@@ -21,7 +21,7 @@ func init() {
 func runInfo(e *env, args []string) error {
 	fs := flags(e, "info")
 	var mf modelFlags
-	mf.add(fs, false)
+	mf.add(fs, false, runsTowers)
 	asJSON := fs.Bool("json", false, "print one JSON object instead of text")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -29,8 +29,7 @@ func runInfo(e *env, args []string) error {
 	if fs.NArg() == 1 && mf.path == "" {
 		mf.path = fs.Arg(0)
 	} else if fs.NArg() > 0 {
-		fs.Usage()
-		return errUsage
+		return usagef("give the model once: as -m MODEL or as the argument")
 	}
 	if mf.path == "" {
 		// Without a model, say which kernels this CPU runs.

@@ -6,8 +6,9 @@
 //	clipinfer <command> [flags] [arguments]
 //
 // Run "clipinfer help" for the commands and "clipinfer <command> -h" for
-// their flags. Errors are one line on stderr and a non-zero exit status;
-// machine-readable output is JSON lines.
+// their flags. Errors are one line on stderr; the exit status is 2 for a
+// wrong command line, 1 for a failure while running. Machine-readable
+// output is JSON lines.
 package main
 
 import (
@@ -41,9 +42,6 @@ func main() {
 	os.Exit(run(os.Args[1:], &env{stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin}))
 }
 
-// errUsage reports bad flags or arguments, already explained on stderr.
-var errUsage = errors.New("usage")
-
 // run executes one command line and returns the exit status.
 func run(args []string, e *env) int {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
@@ -61,20 +59,22 @@ func run(args []string, e *env) int {
 	}
 	c, ok := commands[args[0]]
 	if !ok {
-		fmt.Fprintf(e.stderr, "clipinfer: unknown command %q (run \"clipinfer help\")\n", args[0])
-		return 2
+		fmt.Fprintf(e.stderr, "clipinfer: unknown command %q; run 'clipinfer help'\n", args[0])
+		return exitUsage
 	}
 	err := c.run(e, args[1:])
+	var ue *usageError
 	switch {
-	case err == nil:
-		return 0
-	case errors.Is(err, flag.ErrHelp):
-		return 0
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.As(err, &ue):
+		fmt.Fprintf(e.stderr, "clipinfer %s: %s; run 'clipinfer %s -h'\n", args[0], oneLine(ue.msg), args[0])
+		return exitUsage
 	case errors.Is(err, errUsage):
-		return 2
+		return exitUsage // already explained on stderr
 	}
 	fmt.Fprintf(e.stderr, "clipinfer %s: %s\n", args[0], oneLine(err.Error()))
-	return 1
+	return exitRuntime
 }
 
 // oneLine keeps error messages to a single line.
@@ -95,32 +95,3 @@ func help(w io.Writer) {
 	}
 	fmt.Fprintln(w, "\nRun \"clipinfer <command> -h\" for a command's flags.")
 }
-
-// flags creates a command's flag set; Parse errors print usage and return
-// errUsage.
-func flags(e *env, name string) *flag.FlagSet {
-	c := commands[name]
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "usage: clipinfer %s %s\n\n%s\n\nflags:\n", name, c.usage, c.summary)
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
-func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return errUsage
-	}
-	return nil
-}
-
-// listFlag collects a repeatable string flag.
-type listFlag []string
-
-func (l *listFlag) String() string     { return strings.Join(*l, ",") }
-func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }

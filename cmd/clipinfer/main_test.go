@@ -8,6 +8,8 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -41,11 +43,22 @@ func testModel(t *testing.T) string {
 	return modelPath
 }
 
+// TestMain points every cache (XDG_CACHE_HOME, HOME, the label cache) at a
+// temporary folder, so the tests never write into the user's home.
 func TestMain(m *testing.M) {
+	home, err := os.MkdirTemp("", "clipinfer-cli-home-")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("HOME", home)
+	os.Setenv("XDG_CACHE_HOME", filepath.Join(home, ".cache"))
+	os.Unsetenv(cacheDirEnv)
+	os.Unsetenv(mirrorEnv)
 	code := m.Run()
 	if modelPath != "" {
 		os.RemoveAll(filepath.Dir(modelPath))
 	}
+	os.RemoveAll(home)
 	os.Exit(code)
 }
 
@@ -75,8 +88,100 @@ func TestUnknownCommandAndBadFlags(t *testing.T) {
 	code, _, stderr := cli("frobnicate")
 	assert.Equal(t, 2, code)
 	assert.Contains(t, stderr, "unknown command")
-	code, _, _ = cli("embed", "-no-such-flag")
+	code, _, stderr = cli("embed", "-no-such-flag")
 	assert.Equal(t, 2, code)
+	assert.Equal(t, "clipinfer embed: flag provided but not defined: -no-such-flag; run 'clipinfer embed -h'\n", stderr)
+}
+
+// TestUsageErrorsAreOneLine: a missing or invalid flag or argument is one
+// line on stderr naming it, and exit status 2.
+func TestUsageErrorsAreOneLine(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"index", "-m", "M", "photos/"}, "missing -o"},
+		{[]string{"index", "-o", "x.idx", "photos/"}, "missing -m"},
+		{[]string{"index", "-m", "M", "-o", "x.idx"}, "missing PATH argument"},
+		{[]string{"search", "-m", "M", "cat"}, "missing -index"},
+		{[]string{"search", "-m", "M", "-index", "x.idx"}, "nothing to search for"},
+		{[]string{"preprocess", "-m", "M", "x.png"}, "missing -o"},
+		{[]string{"preprocess", "-m", "M", "-o", "x.npy"}, "missing IMAGE argument"},
+		{[]string{"classify", "-m", "M", "x.png"}, "exactly one of -labels"},
+		{[]string{"classify", "-m", "M", "-labels", "a,b", "-k", "0", "x.png"}, "-k must be at least 1"},
+		{[]string{"classify", "-m", "M", "-labels", "a,b", "-k", "two", "x.png"}, `invalid value "two" for flag -k`},
+		{[]string{"embed", "-m", "M"}, "nothing to embed"},
+		{[]string{"embed", "-text", "a"}, "missing -m"},
+		{[]string{"embed", "-m", "M", "-text", "a", "stray"}, `unexpected argument "stray"`},
+		{[]string{"embed", "-m", "M", "-text", "a", "-kernel", "z80"}, `unknown -kernel "z80"`},
+		{[]string{"eval", "-m", "M"}, "missing PAIRS argument"},
+		{[]string{"bench"}, "missing -m"},
+		{[]string{"serve"}, "missing -m"},
+		{[]string{"tokenize"}, "missing TEXT argument"},
+		{[]string{"tokenize", "-threads", "2", "a"}, "flag provided but not defined: -threads"},
+		{[]string{"version", "extra"}, "unexpected argument"},
+		{[]string{"index", "export"}, "missing INDEX argument"},
+	} {
+		code, stdout, stderr := cli(c.args...)
+		assert.Equal(t, 2, code, c.args)
+		assert.Empty(t, stdout, c.args)
+		assert.Equal(t, 1, strings.Count(stderr, "\n"), "%v: one line, got %q", c.args, stderr)
+		assert.Contains(t, stderr, c.want, c.args)
+		assert.True(t, strings.HasPrefix(stderr, "clipinfer "+c.args[0]+": "), stderr)
+		assert.Contains(t, stderr, "run 'clipinfer "+c.args[0]+" -h'", c.args)
+	}
+}
+
+// TestHelpListsOnlyFlagsThatApply: model flags appear in the -h of the
+// commands that use them and nowhere else.
+func TestHelpListsOnlyFlagsThatApply(t *testing.T) {
+	for name, want := range map[string]struct{ has, hasNot []string }{
+		"tokenize":   {[]string{"-m"}, []string{"-kernel", "-threads", "-max-pixels"}},
+		"preprocess": {[]string{"-m", "-max-pixels"}, []string{"-kernel", "-threads"}},
+		"bench":      {[]string{"-m", "-kernel", "-threads"}, []string{"-max-pixels"}},
+		"info":       {[]string{"-kernel", "-verify"}, []string{"-max-pixels"}},
+		"embed":      {[]string{"-m", "-kernel", "-threads", "-max-pixels"}, nil},
+		"version":    {nil, []string{"-m", "-kernel"}},
+	} {
+		code, _, stderr := cli(name, "-h")
+		require.Equal(t, 0, code, name)
+		for _, f := range want.has {
+			assert.True(t, helpLists(stderr, f), "%s -h lists %s", name, f)
+		}
+		for _, f := range want.hasNot {
+			assert.False(t, helpLists(stderr, f), "%s -h does not list %s", name, f)
+		}
+	}
+}
+
+// TestModelErrorsSayWhatToDo: the usual mistakes with -m get a message that
+// names the remedy.
+func TestModelErrorsSayWhatToDo(t *testing.T) {
+	dir := t.TempDir()
+	code, _, stderr := cli("embed", "-m", filepath.Join(dir, "nope.clip"), "-text", "a")
+	assert.Equal(t, 1, code)
+	assert.Equal(t, "clipinfer embed: model "+filepath.Join(dir, "nope.clip")+": no such file or directory\n", stderr)
+	code, _, stderr = cli("embed", "-m", "../../testdata/models/openai-qgelu.pt", "-text", "a")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "is a PyTorch checkpoint")
+	assert.Contains(t, stderr, "convert it first")
+	code, _, stderr = cli("info", dir)
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "is a folder")
+	other := map[string]string{"amd64": "neon", "arm64": "avx2"}[runtime.GOARCH]
+	if other != "" {
+		code, _, stderr = cli("embed", "-m", testModel(t), "-kernel", other, "-text", "a")
+		assert.Equal(t, 2, code)
+		assert.Contains(t, stderr, "-kernel "+other+" is for ")
+	}
+}
+
+func TestVersion(t *testing.T) {
+	code, stdout, stderr := cli("version")
+	require.Equal(t, 0, code, stderr)
+	for _, want := range []string{"clipinfer ", "revision:", "go:        go1.", "kernel:"} {
+		assert.Contains(t, stdout, want)
+	}
 }
 
 func TestTokenize(t *testing.T) {
@@ -295,4 +400,32 @@ func TestSearchContactSheetAndClassifyTable(t *testing.T) {
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, stdout, testImage+"\n")
 	assert.Equal(t, 3, strings.Count(stdout, "\n"))
+}
+
+// TestUsageLinesNameRealFlags: every flag a usage line shows exists.
+func TestUsageLinesNameRealFlags(t *testing.T) {
+	flagRe := regexp.MustCompile(`(?:^|[\s\[(|])(-[a-z][a-z0-9-]*)`)
+	for name, c := range commands {
+		code, _, stderr := cli(name, "-h")
+		require.Equal(t, 0, code, name)
+		for _, m := range flagRe.FindAllStringSubmatch(c.usage, -1) {
+			f := m[1]
+			if strings.Contains(c.usage, "clipinfer "+name+" export") && f == "-o" {
+				continue // index export's own -o
+			}
+			assert.True(t, helpLists(stderr, f), "%s: usage shows %s, which -h does not list", name, f)
+		}
+	}
+}
+
+// helpLists reports whether -h output lists flag f ("-name"): flag's
+// PrintDefaults puts a space, a newline or (one-letter booleans) a tab
+// after the name.
+func helpLists(help, f string) bool {
+	for _, end := range []string{" ", "\n", "\t"} {
+		if strings.Contains(help, "\n  "+f+end) {
+			return true
+		}
+	}
+	return false
 }

@@ -18,14 +18,16 @@ func init() {
 func runPreprocess(e *env, args []string) error {
 	fs := flags(e, "preprocess")
 	var mf modelFlags
-	mf.add(fs, true)
+	mf.add(fs, true, readsImages)
 	out := fs.String("o", "", "output .npy file (written atomically)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 || *out == "" || mf.path == "" {
-		fs.Usage()
-		return errUsage
+	if err := required(fs, "m", "o"); err != nil {
+		return err
+	}
+	if err := nargs(fs, 1, 1, "IMAGE"); err != nil {
+		return err
 	}
 	m, err := mf.open()
 	if err != nil {

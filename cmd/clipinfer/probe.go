@@ -11,7 +11,7 @@ import (
 
 func init() {
 	register("probe", command{
-		summary: "Train a linear softmax probe on image embeddings and report test accuracy; with a domain column, also with the seed's FEDA augmentation ([x;x;0] source, [x;0;x] target) and source-only, on the target test rows. One JSON object.",
+		summary: "Train a linear softmax probe on image embeddings and report test accuracy; with a domain column, also with the lecture's FEDA augmentation ([x;x;0] source, [x;0;x] target) and source-only, on the target test rows. One JSON object.",
 		usage:   "-m MODEL [-epochs 500] [-l2 0.001] [-train-fraction 0.5] LABELS   (LABELS: image-path<TAB>label[<TAB>source|target[<TAB>train|test]] per line)",
 		run:     runProbe,
 	})
@@ -114,7 +114,7 @@ func parseProbeRows(rows [][]string, fraction float64) (*probeRows, error) {
 func runProbe(e *env, args []string) error {
 	fs := flags(e, "probe")
 	var mf modelFlags
-	mf.add(fs, true)
+	mf.add(fs, true, runsTowers, readsImages)
 	epochs := fs.Int("epochs", 500, "full-batch gradient steps")
 	l2 := fs.Float64("l2", 1e-3, "weight decay λ on the weights (objective: mean cross-entropy + λ/2·‖W‖²)")
 	lr := fs.Float64("lr", 0, "step size (default 1/L, L a bound on the objective's curvature)")
@@ -125,9 +125,11 @@ func runProbe(e *env, args []string) error {
 	if err := checkFlagOrder(fs); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 || mf.path == "" {
-		fs.Usage()
-		return errUsage
+	if err := required(fs, "m"); err != nil {
+		return err
+	}
+	if err := nargs(fs, 1, 1, "PAIRS"); err != nil {
+		return err
 	}
 	if *epochs < 1 {
 		return fmt.Errorf("-epochs must be at least 1")

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -32,7 +30,7 @@ type searchHit struct {
 func runSearch(e *env, args []string) error {
 	fs := flags(e, "search")
 	var mf modelFlags
-	mf.add(fs, true)
+	mf.add(fs, true, runsTowers, readsImages)
 	idxPath := fs.String("index", "", "index file made by clipinfer index")
 	k := fs.Int("k", 10, "hits per query")
 	var images listFlag
@@ -46,12 +44,14 @@ func runSearch(e *env, args []string) error {
 	if err := checkFlagOrder(fs); err != nil {
 		return err
 	}
-	if mf.path == "" || *idxPath == "" || (fs.NArg() == 0 && len(images) == 0) {
-		fs.Usage()
-		return errUsage
+	if err := required(fs, "m", "index"); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 && len(images) == 0 {
+		return usagef("nothing to search for: give QUERY text arguments or -image PATH")
 	}
 	if *k < 1 {
-		return fmt.Errorf("-k must be at least 1")
+		return usagef("-k must be at least 1")
 	}
 	x, err := index.Load(*idxPath)
 	if err != nil {
@@ -122,18 +122,6 @@ func runSearch(e *env, args []string) error {
 			if err := printJSON(e.stdout, searchHit{Query: labels[q], Type: types[q], Rank: i + 1, Score: h.Score, Path: h.Path}); err != nil {
 				return err
 			}
-		}
-	}
-	return nil
-}
-
-// checkFlagOrder reports a flag given after the positional arguments,
-// where Go's flag package would silently take it for an argument.
-func checkFlagOrder(fs *flag.FlagSet) error {
-	for _, a := range fs.Args() {
-		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if strings.HasPrefix(a, "-") && fs.Lookup(name) != nil {
-			return fmt.Errorf("flag %s comes after the arguments: put every flag before them", a)
 		}
 	}
 	return nil

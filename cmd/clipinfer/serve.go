@@ -27,7 +27,7 @@ func init() {
 func runServe(e *env, args []string) error {
 	fs := flags(e, "serve")
 	var mf modelFlags
-	mf.add(fs, true)
+	mf.add(fs, true, runsTowers, readsImages)
 	idxPath := fs.String("index", "", "index file to serve /v1/search from")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	concurrency := fs.Int("concurrency", 0, "requests computing at once (default: number of CPUs)")
@@ -42,9 +42,11 @@ func runServe(e *env, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 || mf.path == "" {
-		fs.Usage()
-		return errUsage
+	if err := required(fs, "m"); err != nil {
+		return err
+	}
+	if err := nargs(fs, 0, 0, ""); err != nil {
+		return err
 	}
 	m, err := mf.open()
 	if err != nil {

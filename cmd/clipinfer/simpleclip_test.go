@@ -14,7 +14,7 @@ import (
 	"github.com/clipinfer/clipinfer/npy"
 )
 
-// TestSimpleCLIPCommands: the seed's SimpleCLIP works through info, embed,
+// TestSimpleCLIPCommands: the lecture's SimpleCLIP works through info, embed,
 // classify, eval and gap, with feature files standing in for images.
 func TestSimpleCLIPCommands(t *testing.T) {
 	dir := t.TempDir()
@@ -46,9 +46,14 @@ func TestSimpleCLIPCommands(t *testing.T) {
 	require.Equal(t, 0, code, stderr)
 	assert.Equal(t, 4, strings.Count(stdout, "\n"))
 
+	cache := filepath.Join(dir, "cache")
+	t.Setenv(cacheDirEnv, cache)
 	code, stdout, stderr = cli(append([]string{"classify", "-m", model, "-labels", "cat,dog", "-template", "{}"}, feats...)...)
 	require.Equal(t, 0, code, stderr)
 	assert.Equal(t, 4, strings.Count(stdout, "\n"))
+	cached, err := os.ReadDir(cache)
+	require.NoError(t, err)
+	assert.Len(t, cached, 1, "the label embeddings are cached in the test's own folder")
 
 	pairs := filepath.Join(dir, "pairs.tsv")
 	var b strings.Builder

@@ -18,13 +18,12 @@ func init() {
 func runTokenize(e *env, args []string) error {
 	fs := flags(e, "tokenize")
 	var mf modelFlags
-	mf.add(fs, false)
+	mf.add(fs, false, 0)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() == 0 {
-		fs.Usage()
-		return errUsage
+	if err := nargs(fs, 1, -1, "TEXT"); err != nil {
+		return err
 	}
 	enc := json.NewEncoder(e.stdout)
 	if mf.path == "" {

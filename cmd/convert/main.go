@@ -6,12 +6,13 @@
 //	convert [-q q8|f16|f32] [-block N] [-act quick_gelu|gelu] [-tower both|text|vision] INPUT OUTPUT
 //
 // INPUT is a Hugging Face CLIPModel directory, a .safetensors file, or a
-// PyTorch .pt/.bin state dict (OpenAI, OpenCLIP or the seed's SimpleCLIP).
+// PyTorch .pt/.bin state dict (OpenAI, OpenCLIP or the lecture's SimpleCLIP).
 // The output is written atomically: a failed conversion leaves no file and
 // never damages an existing one.
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -26,11 +27,30 @@ import (
 )
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "convert:", err)
-		os.Exit(1)
-	}
+	os.Exit(exitCode(run(os.Args[1:], os.Stdout, os.Stderr), os.Stderr))
 }
+
+// exitCode prints err as one line and returns the exit status: 2 for a
+// wrong command line, 1 for a failed conversion (as clipinfer does).
+func exitCode(err error, stderr io.Writer) int {
+	var ue *usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "convert: %s; run 'convert -h'\n", ue.msg)
+		return 2
+	}
+	fmt.Fprintln(stderr, "convert:", strings.Join(strings.Fields(err.Error()), " "))
+	return 1
+}
+
+// usageError is a command-line mistake explained in one line.
+type usageError struct{ msg string }
+
+func (u *usageError) Error() string { return u.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
 
 func run(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("convert", flag.ContinueOnError)
@@ -49,19 +69,27 @@ func run(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "\nflags:")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
+	usage := fs.Usage
+	fs.Usage = func() {}
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	fs.SetOutput(stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			usage()
 			return nil
 		}
-		return errUsage
+		return usagef("%s", err)
 	}
 	if fs.NArg() != 2 {
-		fs.Usage()
-		return fmt.Errorf("want INPUT and OUTPUT, got %d arguments", fs.NArg())
+		return usagef("want INPUT and OUTPUT, got %d arguments (flags go before them)", fs.NArg())
 	}
 	in, out := fs.Arg(0), fs.Arg(1)
 	opt := convert.Options{Quant: *q, Block: *block, Activation: *act, Tower: *tower, UnknownToken: *unk,
 		Args: append([]string{"convert"}, args...)}
+	if err := opt.Validate(); err != nil {
+		return usagef("%s", err)
+	}
 	if *vocab != "" {
 		b, err := os.ReadFile(*vocab)
 		if err != nil {
@@ -106,9 +134,6 @@ func sourceSize(path string) int64 {
 	}
 	return n
 }
-
-// errUsage marks a flag error already reported by the flag package.
-var errUsage = fmt.Errorf("bad arguments (see convert -h)")
 
 // progress shows a one-line counter on a terminal, and a line every 10 % of
 // the tensors otherwise.

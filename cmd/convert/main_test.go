@@ -36,3 +36,28 @@ func TestConvertErrors(t *testing.T) {
 	assert.NoError(t, run([]string{"-h"}, &stdout, &stderr))
 	assert.Contains(t, stderr.String(), "usage: convert")
 }
+
+// TestExitCodes: 2 and one line for a wrong command line, 1 for a failed
+// conversion, as clipinfer does.
+func TestExitCodes(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"-no-such-flag", "a", "b"}, 2, "flag provided but not defined: -no-such-flag; run 'convert -h'"},
+		{[]string{"-q", "q3", "a", "b"}, 2, "unknown quantisation"},
+		{[]string{"-block", "x", "a", "b"}, 2, `invalid value "x" for flag -block`},
+		{[]string{"a"}, 2, "want INPUT and OUTPUT"},
+		{[]string{"../../README.md", filepath.Join(t.TempDir(), "x")}, 1, "convert: "},
+		{[]string{"-h"}, 0, ""},
+	} {
+		var stdout, stderr, msg bytes.Buffer
+		code := exitCode(run(c.args, &stdout, &stderr), &msg)
+		assert.Equal(t, c.code, code, c.args)
+		assert.Contains(t, msg.String(), c.want, c.args)
+		if c.code != 0 {
+			assert.Equal(t, 1, strings.Count(msg.String(), "\n"), "%v: %q", c.args, msg.String())
+		}
+	}
+}

@@ -6,7 +6,7 @@
 //	go run ./tools/demoeval -data DIR -ref models/emoji-clip-f32.clip models/emoji-clip-q8.clip
 //
 // For each model: zero-shot top-1/top-5 over all concept names, text→image
-// recall@1/5/10, chance levels and the seed's modality-gap figures. Against
+// recall@1/5/10, chance levels and the lecture's modality-gap figures. Against
 // the reference: mean and minimum cosine of image and text embeddings and
 // the zero-shot top-1 agreement. One JSON object on stdout.
 package main

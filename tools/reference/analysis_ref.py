@@ -1,10 +1,10 @@
 #!/usr/bin/python3
-"""Reference values for package analysis, computed by the seed's own code.
+"""Reference values for package analysis, computed by the lecture's own code.
 
 The functions cosine_similarity_matrix, clip_loss (11_contrastive_loss.py),
 compute_modality_gap, analyze_intra_inter_similarity (11_modality_gap.py),
-feda_transform and batch_feda_transform (11_feda.py) are the seed document's
-code blocks, unchanged. The seed defines no recall@k and no probe trainer;
+feda_transform and batch_feda_transform (11_feda.py) are the lecture's
+code blocks, unchanged. The lecture defines no recall@k and no probe trainer;
 recall_at_k and train_probe below state the semantics package analysis
 implements (rank = number of others scoring strictly higher; full-batch
 gradient descent from zero in float64).
@@ -182,7 +182,7 @@ def batch_feda_transform(features, domain_labels):
     return expanded
 
 
-# ---- what the seed leaves open, as package analysis defines it -------------
+# ---- what the lecture leaves open, as package analysis defines it -------------
 
 def seed_matched_unmatched(text_emb, image_emb):
     """The two means 11_contrastive_loss.py prints."""
@@ -304,7 +304,7 @@ def probe_fixture(name, seed, epochs, l2):
         "classes": classes, "epochs": epochs, "l2": l2,
         "probe_w": w.tolist(), "probe_b": b.tolist(), "probe_loss": loss,
         "domain": domain_probe(x, y, d, t, classes, epochs, l2),
-        # the seed's single-domain transform agrees with the batch one
+        # the lecture's single-domain transform agrees with the batch one
         "feda_single_agrees": bool(torch.equal(feda_transform(x[:5], "source"), batch_feda_transform(x[:5], torch.zeros(5, dtype=torch.long)))),
     }
     with open(os.path.join(OUT, name + ".json"), "w") as f:
@@ -316,7 +316,7 @@ def main():
     torch.set_num_threads(1)
     # Paired embeddings sharing structure, with a modality offset.
     pairs_fixture("pairs", seed=0, n=100, dim=64, noise=1.6, offset=2.0)
-    # The seed's own usage example: unpaired N(0, I) embeddings shifted by
+    # The lecture's own usage example: unpaired N(0, I) embeddings shifted by
     # ±e1, at the contrastive example's batch 32 and dim 512.
     pairs_fixture("seedlike", seed=1, n=32, dim=512, noise=0.0, offset=1.0, paired=False)
     probe_fixture("probe", seed=2, epochs=200, l2=1e-3)

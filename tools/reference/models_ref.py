@@ -12,7 +12,7 @@ the runtime without PyTorch:
   testdata/golden/<name>.json                token ids, text and image embeddings, logit scale
   testdata/golden/<name>-pixels-N.npy        the image tensors the embeddings were computed from
 
-The model code below is written from DESIGN.md §1.1 (OpenAI's clip/model.py
+The model code below is written from docs/DESIGN.md §1.1 (OpenAI's clip/model.py
 semantics) and, separately, from Hugging Face's CLIPModel semantics, so the
 two layouts are checked against two independent forward passes.
 

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""Golden fixtures for the seed's SimpleCLIP (DESIGN §1.4, issue 7).
+"""Golden fixtures for the lecture's SimpleCLIP (docs/DESIGN.md §1.4).
 
-The model classes below are the seed's 11_simple_multimodal.py code as
+The model classes below are the lecture's 11_simple_multimodal.py code as
 written there (BiLSTM text encoder, MLP image encoder, log_temperature).
 Random weights, every parameter perturbed, saved as a torch.save zip and as
 safetensors; outputs for several sequence lengths and batch sizes go to
@@ -22,7 +22,7 @@ from models_ref import save_safetensors  # noqa: E402
 OUT = os.path.join(HERE, "..", "..", "testdata", "simpleclip")
 
 
-# --- the seed's code (11_simple_multimodal.py) ------------------------------
+# --- the lecture's code (11_simple_multimodal.py) ------------------------------
 class SimpleTextEncoder(nn.Module):
     def __init__(self, vocab_size, embed_dim, hidden_dim, output_dim):
         super().__init__()

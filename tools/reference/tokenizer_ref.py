@@ -3,14 +3,14 @@
 
 This is an independent re-implementation of OpenAI's CLIP text tokenizer
 (clip/simple_tokenizer.py `SimpleTokenizer` plus `clip.tokenize(...,
-truncate=True)` from clip/clip.py), following DESIGN.md §1.3. ftfy is not
-installed here, so `fix_text_subset` below implements the subset of
-`ftfy.fix_text` that DESIGN.md §1.3 step 1 defines; everything else
-(html.unescape, the `regex` split pattern, str.lower, the BPE) is the real
-Python behaviour.
+truncate=True)` from clip/clip.py). Its cleaning calls the real
+`ftfy.fix_text` (python-ftfy 6.3.1, default configuration), as OpenAI's
+does; everything else (html.unescape, the `regex` split pattern, str.lower,
+the BPE) is the real Python behaviour.
 
-Run from the repository root:
-    /usr/bin/python3 tools/reference/tokenizer_ref.py
+Run from the repository root with ftfy importable (python-ftfy 6.3.1 and
+wcwidth unpacked, e.g. from the reference archive):
+    PYTHONPATH=$W/ftfy:$W/wcwidth /usr/bin/python3 tools/reference/tokenizer_ref.py
 
 It writes (deterministically, fixed seeds):
   tokenizer/testdata/tokens.json      curated strings, their full BPE ids and
@@ -19,7 +19,7 @@ It writes (deterministically, fixed seeds):
                                       pieces, same fields
   tokenizer/testdata/decode.json      id lists and SimpleTokenizer.decode text,
                                       clip.tokenize rows at short lengths
-  tokenizer/testdata/normalize.json   html.unescape, the ftfy subset and the
+  tokenizer/testdata/normalize.json   html.unescape, ftfy.fix_text and the
                                       whole cleaning, stage by stage
   tokenizer/testdata/hf/vocab.json.gz Hugging Face style vocab.json and
   tokenizer/testdata/hf/merges.txt.gz merges.txt derived from the same BPE
@@ -38,6 +38,7 @@ import random
 import sys
 import unicodedata
 
+import ftfy
 import regex
 import shutil
 import subprocess
@@ -68,52 +69,10 @@ def byte_to_unicode_table():
     return pairs
 
 
-# ------------------------------------------------ ftfy subset (DESIGN §1.3)
-
-LIGATURES = {
-    "\u0132": "IJ", "\u0133": "ij", "\u0149": "\u02bcn",
-    "\u01c4": "D\u017d", "\u01c5": "D\u017e", "\u01c6": "d\u017e",
-    "\u01c7": "LJ", "\u01c8": "Lj", "\u01c9": "lj",
-    "\u01ca": "NJ", "\u01cb": "Nj", "\u01cc": "nj",
-    "\u01f1": "DZ", "\u01f2": "Dz", "\u01f3": "dz",
-    "\ufb00": "ff", "\ufb01": "fi", "\ufb02": "fl", "\ufb03": "ffi",
-    "\ufb04": "ffl", "\ufb05": "\u017ft", "\ufb06": "st",
-}
-
-# Control characters ftfy's remove_control_chars drops (tab, newline, form
-# feed and carriage return stay; \r is already a newline by then).
-CONTROL_CHARS = set(
-    list(range(0x00, 0x09)) + [0x0B] + list(range(0x0E, 0x20)) + [0x7F] +
-    list(range(0x206A, 0x2070)) + [0xFEFF] + list(range(0xFFF9, 0xFFFD)))
-
-
-def fix_text_subset(text):
-    """The part of ftfy.fix_text that DESIGN.md §1.3 step 1 keeps, in
-    ftfy's order: Latin ligatures, character width, curly quotes, line
-    breaks, control characters, NFC; repeated until nothing changes, as
-    ftfy's fix_and_explain does."""
-    while True:
-        orig = text
-        text = "".join(LIGATURES.get(c, c) for c in text)
-        text = "".join(
-            unicodedata.normalize("NFKC", c)
-            if 0xFF01 <= ord(c) <= 0xFFEE or c == "\u3000" else c
-            for c in text)
-        text = regex.sub("[\u02bc\u2018-\u201b]", "'", text)
-        text = regex.sub("[\u201c-\u201f]", '"', text)
-        text = (text.replace("\r\n", "\n").replace("\r", "\n")
-                .replace("\u2028", "\n").replace("\u2029", "\n")
-                .replace("\u0085", "\n"))
-        text = "".join(c for c in text if ord(c) not in CONTROL_CHARS)
-        text = unicodedata.normalize("NFC", text)
-        if text == orig:
-            return text
-
-
 # ------------------------------------------------------------- tokenizer
 
 def basic_clean(text):
-    text = fix_text_subset(text)
+    text = ftfy.fix_text(text)
     text = html.unescape(html.unescape(text))
     return text.strip()
 
@@ -595,7 +554,7 @@ def main():
     unescape_inputs += random_entity_strings(11, 600)
     write_json(os.path.join(TESTDATA, "normalize.json"), {
         "unescape": [[t, html.unescape(t)] for t in unescape_inputs],
-        "fix_text": [[t, fix_text_subset(t)] for t in curated],
+        "fix_text": [[t, ftfy.fix_text(t)] for t in curated],
         "clean": [[t, whitespace_clean(basic_clean(t)).lower()]
                   for t in curated + corpus[:300]],
     })

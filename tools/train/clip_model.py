@@ -151,7 +151,7 @@ class CLIP(nn.Module):
 
 
 def clip_loss(logits):
-    """The seed's symmetric InfoNCE (11_contrastive_loss.py): logits[i, j] = scale * sim(text_i, image_j)."""
+    """The lecture's symmetric InfoNCE (11_contrastive_loss.py): logits[i, j] = scale * sim(text_i, image_j)."""
     labels = torch.arange(logits.shape[0], device=logits.device)
     loss_t2i = F.cross_entropy(logits, labels)
     loss_i2t = F.cross_entropy(logits.T, labels)

@@ -1,8 +1,8 @@
 """CLIP byte-level BPE tokenizer: an independent port of OpenAI's SimpleTokenizer.
 
-Behaviour follows DESIGN.md §1.3 (OpenAI `SimpleTokenizer` + `clip.tokenize(truncate=True)`).
+Behaviour follows docs/DESIGN.md §1.3 (OpenAI `SimpleTokenizer` + `clip.tokenize(truncate=True)`).
 ftfy is not available on this machine; `fix_text` below implements the subset of
-`ftfy.fix_text` that DESIGN §1.3 lists (line breaks, control characters, curly quotes,
+`ftfy.fix_text` that docs/DESIGN.md §1.3 lists (line breaks, control characters, curly quotes,
 Latin ligatures, full-width forms, NFC). The training captions are CLDR English names and
 keywords, which that subset covers.
 """
@@ -51,7 +51,7 @@ def byte_to_unicode():
 
 
 def fix_text(text):
-    """The subset of ftfy.fix_text listed in DESIGN.md §1.3."""
+    """The subset of ftfy.fix_text listed in docs/DESIGN.md §1.3."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     for ch in ("\u2028", "\u2029", "\u0085"):
         text = text.replace(ch, "\n")

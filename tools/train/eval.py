@@ -8,7 +8,7 @@ Images: every concept that exists in OpenMoji, rendered and normalised by fetch.
 cropped, centred, 56 of 64 px) and composited on white. Texts: "a picture of {CLDR name}" per
 concept (--ensemble: the mean of the normalised embeddings of all NAME_TEMPLATES, renormalised).
 Metrics: zero-shot top-1/top-5 over all those names, text->image recall@1/5/10 (one matching
-image per text), their chance levels, and the seed's modality-gap figures
+image per text), their chance levels, and the lecture's modality-gap figures
 (compute_modality_gap, analyze_intra_inter_similarity from 11_modality_gap.py, reproduced below
 with the same arithmetic). --export-dir writes the evaluation images as PNG plus labels.json
 so that another runtime (the Go q8 model) can be scored on exactly the same inputs;
@@ -33,7 +33,7 @@ from clip_tokenizer import Tokenizer  # noqa: E402
 from fetch import default_cache  # noqa: E402
 
 
-# --- From the seed, 11_modality_gap.py (same computation) ---------------------------------
+# --- From the lecture, 11_modality_gap.py (same computation) ---------------------------------
 def compute_modality_gap(text_emb, image_emb):
     """Modality gap: centroid difference and the angle between the centroids."""
     text_emb = F.normalize(text_emb, dim=-1)

@@ -8,7 +8,7 @@ B distinct concepts (an epoch-wise permutation of all concepts, so no duplicate 
 one random training style per concept (mixed-style batches), augments the image (random
 background, scale, shift, rotation, occasional low resolution; no flips, no colour changes)
 and draws a caption from the concept's CLDR name, alternative names and keywords.
-Loss: the seed's symmetric InfoNCE with a learnable logit_scale (init log(1/0.07), clamped so
+Loss: the lecture's symmetric InfoNCE with a learnable logit_scale (init log(1/0.07), clamped so
 that exp(logit_scale) <= 100 as CLIP does). AdamW, linear warm-up then cosine decay, weight
 decay on matrices only (not on gains, biases, embeddings or logit_scale). fp32 throughout.
 

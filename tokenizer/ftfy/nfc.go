@@ -1,4 +1,4 @@
-package tokenizer
+package ftfy
 
 import (
 	"unicode/utf8"
@@ -6,14 +6,15 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// nfc is unicodedata.normalize("NFC", s).
+// NFC is Python's unicodedata.normalize("NFC", s), the normalization
+// fix_text applies last in each round.
 //
 // golang.org/x/text/unicode/norm follows the Stream-Safe Text Format: after
 // 30 non-starters in a row it inserts U+034F COMBINING GRAPHEME JOINER and
 // reorders each chunk on its own. Python does neither, so text with such
 // long runs of combining marks ("zalgo" text) takes nfcSlow, a plain
 // implementation of the standard algorithm on the same Unicode data.
-func nfc(s string) string {
+func NFC(s string) string {
 	if hasLongNonStarterRun(s) {
 		return nfcSlow(s)
 	}
