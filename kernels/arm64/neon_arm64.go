@@ -20,6 +20,9 @@ type NEON struct{ generic.Kernels }
 // Name returns "neon".
 func (NEON) Name() string { return "neon" }
 
+// Grain returns 4, the column width of the QMatMul and MatMul tiles.
+func (NEON) Grain() int { return 4 }
+
 // QMatMul implements kernels.Kernels.QMatMul with the SMULL/SMLAL2/SADALP
 // 4×4 tile kernel. Per-row scales (block == k) give results bit-identical
 // to generic; so do blocked scales, as the float epilogue keeps generic's
