@@ -3,8 +3,13 @@
 # qemu-user, checking that each CPU gets the kernel it should:
 #
 #   GOARCH=arm64, QEMU_CPU=cortex-a72  Raspberry Pi 4 (ARMv8.0, no SDOT)  -> neon
-#   GOARCH=arm64, QEMU_CPU=max         every feature qemu has (asimddp)  -> neondot
+#   GOARCH=arm64, QEMU_CPU=cortex-a76  Raspberry Pi 5 (ARMv8.2, SDOT)     -> neondot
+#   GOARCH=arm64, QEMU_CPU=max         every feature qemu has (i8mm)     -> neoni8mm
 #   GOARCH=arm GOARM=7, QEMU_CPU=cortex-a7  32-bit ARM                   -> generic
+#
+# The cortex-a76 run covers only the kernel packages (A76_PKGS) to keep the
+# script's time down: the towers above the kernels are the same code on
+# every tier, and the max run already exercises them on an SDOT-capable CPU.
 #
 # Every package's test binary is built with `go test -c` and run from its
 # package directory (tests read testdata/ relative to it) with -test.short.
@@ -19,6 +24,8 @@
 #                  CPU model (the fuzzer's worker processes are started
 #                  through a small qemu wrapper script)
 #   PKGS="./kernels/..."   test only these packages (default ./...)
+#   A76_PKGS="./kernels/..."  packages of the cortex-a76 run (default
+#                  ./kernels/...; must be a subset of PKGS)
 #   QEMU_AARCH64, QEMU_ARM  emulator commands (default *-static)
 set -euo pipefail
 
@@ -64,8 +71,8 @@ build() { # goarch [goarm]; a failed build fails the run but not the others
 	return $failed
 }
 
-run() { # arch qemu cpu expected-kernel
-	local arch=$1 qemu=$2 cpu=$3 expect=$4 failed=0 line ip dir bin start
+run() { # arch qemu cpu expected-kernel [package-filter]
+	local arch=$1 qemu=$2 cpu=$3 expect=$4 only=${5:-} failed=0 line ip dir bin start
 	echo "== GOARCH=$arch on QEMU_CPU=$cpu, expecting kernel $expect"
 	bin=$(binary "$arch" github.com/clipinfer/clipinfer/kernels/arm64)
 	if [ -f "$bin" ]; then
@@ -77,6 +84,9 @@ run() { # arch qemu cpu expected-kernel
 		dir=${line#* }
 		bin=$(binary "$arch" "$ip")
 		[ -f "$bin" ] || continue
+		if [ -n "$only" ] && ! grep -qx "$ip" <<<"$only"; then
+			continue
+		fi
 		start=$SECONDS
 		if (cd "$dir" && EXPECT_KERNEL=$expect QEMU_CPU=$cpu \
 			"$qemu" "$bin" -test.short -test.count=1 -test.timeout=15m >"$work/log" 2>&1); then
@@ -109,11 +119,13 @@ build arm64 || status=1
 build arm 7 || status=1
 
 run arm64 "$QEMU_AARCH64" cortex-a72 neon || status=1
-run arm64 "$QEMU_AARCH64" max neondot || status=1
+run arm64 "$QEMU_AARCH64" cortex-a76 neondot "$(go list ${A76_PKGS:-./kernels/...})" || status=1
+run arm64 "$QEMU_AARCH64" max neoni8mm || status=1
 run arm "$QEMU_ARM" cortex-a7 generic || status=1
 
 if [ -n "${FUZZTIME:-}" ]; then
 	fuzz cortex-a72 || status=1
+	fuzz cortex-a76 || status=1
 	fuzz max || status=1
 fi
 

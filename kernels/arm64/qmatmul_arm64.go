@@ -34,12 +34,25 @@ func qgemmNEON(t *qtile)
 //go:noescape
 func qgemmDot(t *qtile)
 
+//go:noescape
+func qgemmMMLA(t *qtile)
+
+// The multiply step of a tile kernel.
+const (
+	macNEON = iota // SMULL/SMLAL2/SADALP
+	macDot         // SDOT
+	macMMLA        // SMMLA
+)
+
 // runQTile calls the tile kernel directly (a call through a func value
 // would make t escape to the heap).
-func runQTile(dot bool, t *qtile) {
-	if dot {
+func runQTile(mac int, t *qtile) {
+	switch mac {
+	case macDot:
 		qgemmDot(t)
-	} else {
+	case macMMLA:
+		qgemmMMLA(t)
+	default:
 		qgemmNEON(t)
 	}
 }
@@ -47,7 +60,7 @@ func runQTile(dot bool, t *qtile) {
 // qmatmul drives a tile kernel over dst one column tile (4 weight rows) at
 // a time: one call for the row panels that fill whole tiles, one for the
 // remaining m mod 4 rows.
-func qmatmul(dot bool, dst []float32, ldd int, x []int8, xs []float32, w []int8, ws []float32, bias []float32, m, n, k, block int) {
+func qmatmul(mac int, dst []float32, ldd int, x []int8, xs []float32, w []int8, ws []float32, bias []float32, m, n, k, block int) {
 	if m <= 0 || n <= 0 {
 		return
 	}
@@ -91,7 +104,7 @@ func qmatmul(dot bool, dst []float32, ldd int, x []int8, xs []float32, w []int8,
 				t.x[r], t.xs[r] = &x[r*k], &xs[r*nb]
 			}
 			t.dst, t.tiles, t.rows = &dst[j0], uintptr(full), 4
-			runQTile(dot, &t)
+			runQTile(mac, &t)
 		}
 		if edge > 0 {
 			i0 := 4 * full
@@ -100,7 +113,7 @@ func qmatmul(dot bool, dst []float32, ldd int, x []int8, xs []float32, w []int8,
 				t.x[r], t.xs[r] = &x[i*k], &xs[i*nb]
 			}
 			t.dst, t.tiles, t.rows = &dst[i0*ldd+j0], 1, uintptr(edge)
-			runQTile(dot, &t)
+			runQTile(mac, &t)
 		}
 	}
 }
