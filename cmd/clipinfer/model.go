@@ -22,7 +22,7 @@ func (m *modelFlags) add(fs *flag.FlagSet, needModel bool) {
 		help += " (optional)"
 	}
 	fs.StringVar(&m.path, "m", "", help)
-	fs.StringVar(&m.kernel, "kernel", "", "force a kernel: generic, avx2, neon, neondot (default: the best this CPU runs, or $CLIPINFER_KERNEL)")
+	fs.StringVar(&m.kernel, "kernel", "", "force a kernel: generic, avx2, avxvnni, avx512vnni, neon, neondot, neoni8mm (default: the best this CPU runs, or $CLIPINFER_KERNEL; clipinfer info lists them)")
 	fs.IntVar(&m.threads, "threads", 0, "goroutines per forward pass (default: number of CPUs)")
 	fs.Int64Var(&m.maxPixels, "max-pixels", 100_000_000, "refuse images with more pixels than this (decompression bombs)")
 	fs.BoolVar(&m.verify, "verify", false, "check every tensor checksum while opening the model")
