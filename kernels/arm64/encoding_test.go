@@ -108,7 +108,7 @@ func TestWordEncodings(t *testing.T) {
 		switch {
 		case w.fn == "qgemmDot":
 			dot = append(dot, w)
-		case w.fn == "qgemmMMLA" && strings.HasPrefix(w.arm, "smmla"):
+		case strings.HasPrefix(w.fn, "qgemmMMLA") && strings.HasPrefix(w.arm, "smmla"):
 			mmla = append(mmla, w)
 		default:
 			v80 = append(v80, w)

@@ -132,8 +132,12 @@ type NEONI8MM struct{ NEON }
 // Name returns "neoni8mm".
 func (NEONI8MM) Name() string { return "neoni8mm" }
 
-// QMatMul implements kernels.Kernels.QMatMul with the SMMLA 4×4 tile
-// kernel, bit-identical to generic for per-row and blocked scales.
+// QMatMul implements kernels.Kernels.QMatMul, bit-identical to generic:
+// one scale per row with k a multiple of 16 runs the 8×4 SMMLA kernel on
+// pair-interleaved activations (qmatmulMMLA8), other shapes the 4×4 SMMLA
+// tile kernel.
 func (NEONI8MM) QMatMul(dst []float32, ldd int, x []int8, xs []float32, w []int8, ws []float32, bias []float32, m, n, k, block int) {
-	qmatmul(macMMLA, dst, ldd, x, xs, w, ws, bias, m, n, k, block)
+	if !qmatmulMMLA8(dst, ldd, x, xs, w, ws, bias, m, n, k, block) {
+		qmatmul(macMMLA, dst, ldd, x, xs, w, ws, bias, m, n, k, block)
+	}
 }
