@@ -14,8 +14,14 @@ package kernels
 // destinations.
 type Kernels interface {
 	// Name is the short name used by CLIPINFER_KERNEL and -kernel:
-	// generic, avx2, neon or neondot.
+	// generic, avx2, avxvnni, avx512vnni, neon, neondot or neoni8mm.
 	Name() string
+
+	// Grain is the number of output columns the kernel's matrix products
+	// compute together (its column tile). A caller that splits the columns
+	// of a product into chunks keeps every chunk but the last a multiple of
+	// Grain, so no tile is recomputed or run partly empty at a chunk edge.
+	Grain() int
 
 	// QMatMul is the int8 matrix product with per-block scales that every
 	// quantised linear layer runs on. x is m×k int8 (activations), w is n×k

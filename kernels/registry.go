@@ -19,6 +19,8 @@ type Impl struct {
 	Available bool
 	// Needs names the CPU features the implementation requires.
 	Needs string
+	// Why says what this CPU or OS lacks when Available is false.
+	Why string
 }
 
 // registered lists every implementation for this architecture, best first;
@@ -57,6 +59,9 @@ func Get(name string) (Kernels, error) {
 			continue
 		}
 		if !im.Available {
+			if im.Why != "" {
+				return nil, fmt.Errorf("kernel %q needs %s; this machine lacks %s", name, im.Needs, im.Why)
+			}
 			return nil, fmt.Errorf("kernel %q needs %s, which this CPU does not have", name, im.Needs)
 		}
 		return im.Kernels, nil

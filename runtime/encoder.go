@@ -214,7 +214,8 @@ func (j *mmJob) run(_, lo, hi int) {
 	// Column blocks whose weights fit in L2: the kernels sweep every row
 	// past a block, so its weights are read from memory once per call
 	// rather than once per row panel (which matters for batches).
-	step := max(colGrain, weightBlockBytes/(k*w.dtype.ElemSize())/colGrain*colGrain)
+	g := colGrain(j.k)
+	step := max(g, weightBlockBytes/(k*w.dtype.ElemSize())/g*g)
 	n := w.rows
 	for c0 := lo; c0 < hi; c0 += step {
 		j.block(c0, min(c0+step, hi))
@@ -265,9 +266,17 @@ func (j *mmJob) block(lo, hi int) {
 	}
 }
 
-// colGrain keeps column chunks a multiple of the kernels' tiles (AVX2: 12
-// columns, NEON: 4, generic tests: 16).
-const colGrain = 48
+// colGrain returns the column chunk of a parallel matrix product: the
+// smallest multiple of the kernel's Grain that is at least minChunkCols, so
+// a chunk never splits one of the kernel's column tiles and is still large
+// enough to be worth a scheduling step.
+func colGrain(k kernels.Kernels) int {
+	g := max(1, k.Grain())
+	return (minChunkCols + g - 1) / g * g
+}
+
+// minChunkCols is the smallest column chunk worth handing to a participant.
+const minChunkCols = 48
 
 // linear computes dst = x·Wᵀ + b over rows rows (x is rows×in), quantising
 // x first when W is q8, and applies epi.
@@ -282,7 +291,7 @@ func (e *engine) linear(s *state, l *linear, x []float32, rows int, dst []float3
 		e.w.parallel(&s.q, rows, 1, &s.par)
 		s.mm.xq, s.mm.xs = s.xq, s.xs
 	}
-	e.w.parallel(&s.mm, l.w.rows, colGrain, &s.par)
+	e.w.parallel(&s.mm, l.w.rows, colGrain(e.k), &s.par)
 }
 
 // attnJob runs multi-head attention for (sequence, head) pairs. With

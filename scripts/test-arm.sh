@@ -3,15 +3,18 @@
 # qemu-user, checking that each CPU gets the kernel it should:
 #
 #   GOARCH=arm64, QEMU_CPU=cortex-a72  Raspberry Pi 4 (ARMv8.0, no SDOT)  -> neon
-#   GOARCH=arm64, QEMU_CPU=max         every feature qemu has (asimddp)  -> neondot
+#   GOARCH=arm64, QEMU_CPU=cortex-a76  Raspberry Pi 5 (ARMv8.2, SDOT)     -> neondot
+#   GOARCH=arm64, QEMU_CPU=max         every feature qemu has (i8mm)     -> neoni8mm
 #   GOARCH=arm GOARM=7, QEMU_CPU=cortex-a7  32-bit ARM                   -> generic
 #
 # Every package's test binary is built with `go test -c` and run from its
 # package directory (tests read testdata/ relative to it) with -test.short.
 # The CPU model only changes which kernel the registry picks, so on the
-# second arm64 CPU model only the test binaries that link the kernel
-# registry (package kernels or kernels/arm64) run again; the others would
-# repeat the first run exactly.
+# max CPU model only the test binaries that link the kernel registry
+# (package kernels or kernels/arm64) run again; the others would repeat the
+# cortex-a72 run exactly. The cortex-a76 run covers only the kernel
+# packages (A76_PKGS): the towers above the kernels are the same code on
+# every tier, and the max run already exercises them on a CPU with SDOT.
 # The script exits non-zero if any build or test fails. Times measured under
 # qemu say nothing about the speed of real hardware.
 #
@@ -23,6 +26,8 @@
 #                  CPU model (the fuzzer's worker processes are started
 #                  through a small qemu wrapper script)
 #   PKGS="./kernels/..."   test only these packages (default ./...)
+#   A76_PKGS="./kernels/..."  packages of the cortex-a76 run (default
+#                  ./kernels/...; must be a subset of PKGS)
 #   QEMU_AARCH64, QEMU_ARM  emulator commands (default *-static)
 set -euo pipefail
 
@@ -74,7 +79,7 @@ usesKernels() { # binary
 	go tool nm "$1" 2>/dev/null | grep -qE ' github\.com/clipinfer/clipinfer/kernels(/arm64)?\.'
 }
 
-run() { # arch qemu cpu expected-kernel [kernels-only]
+run() { # arch qemu cpu expected-kernel [kernels-only | package list]
 	local arch=$1 qemu=$2 cpu=$3 expect=$4 only=${5:-} failed=0 line ip dir bin start
 	echo "== GOARCH=$arch on QEMU_CPU=$cpu, expecting kernel $expect"
 	bin=$(binary "$arch" github.com/clipinfer/clipinfer/kernels/arm64)
@@ -87,8 +92,11 @@ run() { # arch qemu cpu expected-kernel [kernels-only]
 		dir=${line#* }
 		bin=$(binary "$arch" "$ip")
 		[ -f "$bin" ] || continue
-		if [ -n "$only" ] && ! usesKernels "$bin"; then
+		if [ "$only" = kernels-only ] && ! usesKernels "$bin"; then
 			echo "same  $ip (no kernel code: already run on the other CPU model)"
+			continue
+		fi
+		if [ -n "$only" ] && [ "$only" != kernels-only ] && ! grep -qx "$ip" <<<"$only"; then
 			continue
 		fi
 		start=$SECONDS
@@ -123,11 +131,13 @@ build arm64 || status=1
 build arm 7 || status=1
 
 run arm64 "$QEMU_AARCH64" cortex-a72 neon || status=1
-run arm64 "$QEMU_AARCH64" max neondot kernels-only || status=1
+run arm64 "$QEMU_AARCH64" cortex-a76 neondot "$(go list ${A76_PKGS:-./kernels/...})" || status=1
+run arm64 "$QEMU_AARCH64" max neoni8mm kernels-only || status=1
 run arm "$QEMU_ARM" cortex-a7 generic || status=1
 
 if [ -n "${FUZZTIME:-}" ]; then
 	fuzz cortex-a72 || status=1
+	fuzz cortex-a76 || status=1
 	fuzz max || status=1
 fi
 

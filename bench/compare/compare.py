@@ -475,9 +475,9 @@ class ORT:
 
 
 class Clipinfer:
-    def __init__(self, binary, model, quant, kernel):
+    def __init__(self, binary, model, quant, kernel, tag=""):
         self.bin, self.model, self.quant, self.kernel = binary, model, quant, kernel
-        self.name = "clipinfer-" + quant
+        self.name = "clipinfer-" + quant + tag
         self.kernel_used = None
 
     def time(self, cfg, runs, warmup):
@@ -602,6 +602,16 @@ def make_configs(args):
         for n in sorted(args.tokens, reverse=True):
             cfgs.append(Config("text", 1, th, n))
     return cfgs
+
+
+def also_kernels(args):
+    """The kernels of --also-kernels; 'all' asks clipinfer which are available."""
+    if not args.also_kernels:
+        return []
+    if args.also_kernels != "all":
+        return [k.strip() for k in args.also_kernels.split(",") if k.strip()]
+    info = json.loads(run([args.clipinfer, "info", "-json"]).stdout.splitlines()[-1])
+    return [k["name"] for k in info["kernels"] if k["available"]]
 
 
 def time_all(args, cfgs, contenders):
@@ -857,6 +867,9 @@ def main():
     ap.add_argument("--seed", type=int, default=2024, help="seed of the random ViT-B/32 (default 2024)")
     ap.add_argument("--f32", action="store_true", help="also convert to f32 and time clipinfer f32")
     ap.add_argument("--kernel", default="", help="clipinfer -kernel (default: its best)")
+    ap.add_argument("--also-kernels", default="",
+                    help="comma-separated kernels (or 'all': every one clipinfer info lists as available) timed as "
+                         "extra q8 contenders clipinfer-q8-KERNEL in the same rounds")
     ap.add_argument("--qengine", default="auto", help="PyTorch quantized engine: auto (x86, fbgemm, onednn, qnnpack in that order) or a name")
     ap.add_argument("--no-ort", action="store_true", help="skip ONNX Runtime")
     ap.add_argument("--ort-dir", default="", help="folder holding node_modules/onnxruntime-node (default: CACHE/ort)")
@@ -930,7 +943,8 @@ def main():
         log("WARNING: cosine below 0.99:", bad)
 
     cfgs = make_configs(args)
-    contenders = list(clips.values()) + torchs + ([ort] if ort else [])
+    extra = [Clipinfer(args.clipinfer, clip_files["q8"], "q8", k, "-" + k) for k in also_kernels(args)]
+    contenders = list(clips.values()) + extra + torchs + ([ort] if ort else [])
     log("timing %d configurations × %d contenders × %d rounds" % (len(cfgs), len(contenders), args.rounds))
     with LoadSampler() as load:
         per = time_all(args, cfgs, contenders)

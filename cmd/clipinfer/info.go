@@ -136,12 +136,13 @@ type kernelJSON struct {
 	Name      string `json:"name"`
 	Available bool   `json:"available"`
 	Needs     string `json:"needs"`
+	Why       string `json:"why,omitempty"`
 }
 
 func kernelList() []kernelJSON {
 	var out []kernelJSON
 	for _, im := range kernels.List() {
-		out = append(out, kernelJSON{im.Name(), im.Available, im.Needs})
+		out = append(out, kernelJSON{im.Name(), im.Available, im.Needs, im.Why})
 	}
 	return out
 }
@@ -167,11 +168,11 @@ func kernelInfo(w io.Writer, asJSON bool) error {
 	}
 	fmt.Fprintf(w, "kernel in use: %s\n", def.Name())
 	for _, k := range kernelList() {
-		state := "available"
-		if !k.Available {
-			state = "not on this CPU"
+		if k.Available {
+			fmt.Fprintf(w, "  %-10s available        needs %s\n", k.Name, k.Needs)
+			continue
 		}
-		fmt.Fprintf(w, "  %-8s %-16s needs %s\n", k.Name, state, k.Needs)
+		fmt.Fprintf(w, "  %-10s not on this CPU  needs %s; lacks %s\n", k.Name, k.Needs, k.Why)
 	}
 	return nil
 }

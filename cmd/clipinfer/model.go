@@ -74,7 +74,7 @@ func buildKernels() []string {
 }
 
 // kernelArch names the architecture of kernels other builds have.
-var kernelArch = map[string]string{"avx2": "amd64", "neon": "arm64", "neondot": "arm64"}
+var kernelArch = map[string]string{"avx2": "amd64", "avxvnni": "amd64", "avx512vnni": "amd64", "neon": "arm64", "neondot": "arm64", "neoni8mm": "arm64"}
 
 func (m *modelFlags) open() (*clip.Model, error) {
 	if err := m.check(); err != nil {

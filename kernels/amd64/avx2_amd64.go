@@ -17,6 +17,9 @@ type AVX2 struct {
 // Name returns "avx2".
 func (AVX2) Name() string { return "avx2" }
 
+// Grain returns 12, the column group of the widening QMatMul kernels.
+func (AVX2) Grain() int { return 12 }
+
 // QMatMul implements kernels.Kernels.QMatMul; the result is bit-identical
 // to generic for every block size. x and w must hold values in [-127, 127]
 // (what Quantize produces): -128 is outside the range of the sign-trick

@@ -55,6 +55,12 @@ func qmmXSCall(dst []float32, ldd int, x []int8, xs []float32, w []int8, ws []fl
 	qmmXS(dst, ldd, x, xs, w, ws, bias, m, n, k)
 }
 
+// hasAVX512VNNI reports whether this machine runs the avx512vnni kernel.
+func hasAVX512VNNI() bool {
+	ok, _ := AVX512OSState()
+	return ok && cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512BW, cpuid.AVX512VL, cpuid.AVX512VNNI)
+}
+
 // qmmVariants lists the QMatMul kernels measured and tested directly: the
 // dispatching AVX2.QMatMul and the three assembly kernels it chooses between,
 // with the shapes each accepts.
@@ -63,6 +69,8 @@ var qmmVariants = []struct {
 	f    qmmFunc
 	ok   func(m, n, k, block int) bool
 }{
+	{"avx512vnni", AVX512VNNI{}.QMatMul, func(m, n, k, block int) bool { return hasAVX512VNNI() }},
+	{"avxvnni", AVXVNNI{}.QMatMul, func(m, n, k, block int) bool { return cpuid.CPU.Supports(cpuid.AVXVNNI) }},
 	{"avx2", AVX2{}.QMatMul, func(m, n, k, block int) bool { return true }},
 	{"2x4", qmm2x4Call, func(m, n, k, block int) bool { return n >= 4 && block >= 32 }},
 	{"1x12", qmm12Call, func(m, n, k, block int) bool { return block == k && k%16 == 0 && n >= 12 }},
@@ -135,15 +143,22 @@ func TestQMMVariantsBitExact(t *testing.T) {
 	}
 }
 
-// TestWideningKernelsShapes runs the two widening kernels over every panel
-// height and split (m = 1..30, also with k large enough to lower the panel
+// TestWideningKernelsShapes runs the two widening kernels and the two
+// VPDPBUSD kernels (when the CPU has them) over every panel height and split (m = 1..30, also with k large enough to lower the panel
 // height), n with and without a 12-column remainder, k with an odd number of
 // 16-value steps and k cut into chunks, against generic bit for bit.
 func TestWideningKernelsShapes(t *testing.T) {
 	needAVX2(t)
 	r := rand.New(rand.NewPCG(13, 14))
 	var g generic.Kernels
-	for _, v := range qmmVariants[2:] {
+	for _, v := range qmmVariants {
+		if v.name == "avx2" || v.name == "2x4" {
+			continue
+		}
+		if !v.ok(1, 12, 16, 16) {
+			t.Logf("%s skipped: this CPU lacks it", v.name)
+			continue
+		}
 		for _, k := range []int{16, 48, 784, 1040, 1568} {
 			for m := 1; m <= 30; m++ {
 				if k > 784 && m%7 != 1 && m > 3 {

@@ -15,11 +15,12 @@ import (
 // and, when EXPECT_KERNEL is set (scripts/test-arm.sh sets it per emulated
 // CPU model), fails unless it is that one. On arm64 it also checks the
 // registry against cpuid: neon always runs, neondot exactly when the CPU
-// reports asimddp.
+// reports asimddp, neoni8mm exactly when it reports i8mm, and the best is
+// the highest of those.
 func TestSelectedKernel(t *testing.T) {
 	best := kernels.Best().Name()
-	t.Logf("GOARCH=%s asimd=%v asimddp=%v: best kernel %q", runtime.GOARCH,
-		cpuid.CPU.Supports(cpuid.ASIMD), cpuid.CPU.Supports(cpuid.ASIMDDP), best)
+	t.Logf("GOARCH=%s asimd=%v asimddp=%v i8mm=%v: best kernel %q", runtime.GOARCH,
+		cpuid.CPU.Supports(cpuid.ASIMD), cpuid.CPU.Supports(cpuid.ASIMDDP), cpuid.CPU.Supports(cpuid.I8MM), best)
 	if want := os.Getenv("EXPECT_KERNEL"); want != "" {
 		require.Equal(t, want, best, "EXPECT_KERNEL")
 	}
@@ -28,12 +29,21 @@ func TestSelectedKernel(t *testing.T) {
 	}
 	_, err := kernels.Get("neon")
 	require.NoError(t, err)
-	_, err = kernels.Get("neondot")
-	if cpuid.CPU.Supports(cpuid.ASIMDDP) {
-		require.NoError(t, err)
-		require.Equal(t, "neondot", best)
-	} else {
-		require.ErrorContains(t, err, "asimddp")
-		require.Equal(t, "neon", best)
+	want := "neon"
+	for _, tier := range []struct {
+		name, feature string
+		has           bool
+	}{
+		{"neondot", "asimddp", cpuid.CPU.Supports(cpuid.ASIMDDP)},
+		{"neoni8mm", "i8mm", cpuid.CPU.Supports(cpuid.I8MM)},
+	} {
+		_, err = kernels.Get(tier.name)
+		if tier.has {
+			require.NoError(t, err)
+			want = tier.name
+		} else {
+			require.ErrorContains(t, err, tier.feature)
+		}
 	}
+	require.Equal(t, want, best)
 }

@@ -93,8 +93,9 @@ func llvmMC(t *testing.T, mc, mattr string, insts []string) ([]uint32, error) {
 // TestWordEncodings checks every WORD of the generated assembly against an
 // independent assembler: llvm-mc must encode the instruction in the
 // comment to exactly the WORD's value. It also checks that only qgemmDot
-// needs the dot-product extension: every other WORD must assemble for
-// plain ARMv8.0 (the Raspberry Pi 4's Cortex-A72).
+// needs the dot-product extension and only qgemmMMLA the int8 matrix
+// multiply: every other WORD must assemble for plain ARMv8.0 (the
+// Raspberry Pi 4's Cortex-A72).
 func TestWordEncodings(t *testing.T) {
 	words := readWords(t)
 	require.Greater(t, len(words), 100, "expected the generated kernels' WORDs")
@@ -102,18 +103,21 @@ func TestWordEncodings(t *testing.T) {
 	if err != nil {
 		t.Skip("llvm-mc not installed: WORD encodings not cross-checked")
 	}
-	var v80, dot []word
+	var v80, dot, mmla []word
 	for _, w := range words {
-		if w.fn == "qgemmDot" {
+		switch {
+		case w.fn == "qgemmDot":
 			dot = append(dot, w)
-		} else {
+		case strings.HasPrefix(w.fn, "qgemmMMLA") && strings.HasPrefix(w.arm, "smmla"):
+			mmla = append(mmla, w)
+		default:
 			v80 = append(v80, w)
 		}
 	}
 	for _, set := range []struct {
 		mattr string
 		words []word
-	}{{"-dotprod,-fullfp16", v80}, {"+dotprod", dot}} {
+	}{{"-dotprod,-fullfp16,-i8mm", v80}, {"+dotprod", dot}, {"+i8mm", mmla}} {
 		insts := make([]string, len(set.words))
 		for i, w := range set.words {
 			insts[i] = w.arm
@@ -129,4 +133,6 @@ func TestWordEncodings(t *testing.T) {
 	// something): llvm-mc must refuse them without it.
 	_, err = llvmMC(t, mc, "-dotprod", []string{dot[0].arm})
 	require.Error(t, err, "%s assembled without +dotprod", dot[0].arm)
+	_, err = llvmMC(t, mc, "-i8mm", []string{mmla[0].arm})
+	require.Error(t, err, "%s assembled without +i8mm", mmla[0].arm)
 }

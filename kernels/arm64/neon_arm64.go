@@ -20,12 +20,15 @@ type NEON struct{ generic.Kernels }
 // Name returns "neon".
 func (NEON) Name() string { return "neon" }
 
+// Grain returns 4, the column width of the QMatMul and MatMul tiles.
+func (NEON) Grain() int { return 4 }
+
 // QMatMul implements kernels.Kernels.QMatMul with the SMULL/SMLAL2/SADALP
 // 4×4 tile kernel. Per-row scales (block == k) give results bit-identical
 // to generic; so do blocked scales, as the float epilogue keeps generic's
 // order.
 func (NEON) QMatMul(dst []float32, ldd int, x []int8, xs []float32, w []int8, ws []float32, bias []float32, m, n, k, block int) {
-	qmatmul(false, dst, ldd, x, xs, w, ws, bias, m, n, k, block)
+	qmatmul(macNEON, dst, ldd, x, xs, w, ws, bias, m, n, k, block)
 }
 
 // MatMul implements kernels.Kernels.MatMul with a 4×4 FMLA tile kernel.
@@ -117,5 +120,24 @@ func (NEONDot) Name() string { return "neondot" }
 // QMatMul implements kernels.Kernels.QMatMul with the SDOT 4×4 tile
 // kernel, bit-identical to generic like NEON's.
 func (NEONDot) QMatMul(dst []float32, ldd int, x []int8, xs []float32, w []int8, ws []float32, bias []float32, m, n, k, block int) {
-	qmatmul(true, dst, ldd, x, xs, w, ws, bias, m, n, k, block)
+	qmatmul(macDot, dst, ldd, x, xs, w, ws, bias, m, n, k, block)
+}
+
+// NEONI8MM is NEON with the int8 matrix product computed by SMMLA (ARMv8.6
+// I8MM: Graviton 3/4, Apple M2 and later, Cortex-A710/X2 and later), each
+// instruction a 2×2 block of 8-value dot products. Use it only when the
+// CPU reports i8mm (kernels.Get("neoni8mm") checks).
+type NEONI8MM struct{ NEON }
+
+// Name returns "neoni8mm".
+func (NEONI8MM) Name() string { return "neoni8mm" }
+
+// QMatMul implements kernels.Kernels.QMatMul, bit-identical to generic:
+// one scale per row with k a multiple of 16 runs the 8×4 SMMLA kernel on
+// pair-interleaved activations (qmatmulMMLA8), other shapes the 4×4 SMMLA
+// tile kernel.
+func (NEONI8MM) QMatMul(dst []float32, ldd int, x []int8, xs []float32, w []int8, ws []float32, bias []float32, m, n, k, block int) {
+	if !qmatmulMMLA8(dst, ldd, x, xs, w, ws, bias, m, n, k, block) {
+		qmatmul(macMMLA, dst, ldd, x, xs, w, ws, bias, m, n, k, block)
+	}
 }

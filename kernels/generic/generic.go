@@ -16,6 +16,9 @@ type Kernels struct{}
 // Name returns "generic".
 func (Kernels) Name() string { return "generic" }
 
+// Grain returns 1: the generic loops have no column tile.
+func (Kernels) Grain() int { return 1 }
+
 // QMatMul implements kernels.Kernels.QMatMul.
 func (Kernels) QMatMul(dst []float32, ldd int, x []int8, xs []float32, w []int8, ws []float32, bias []float32, m, n, k, block int) {
 	nb := k / block
