@@ -71,6 +71,7 @@ fixtures:
 	/usr/bin/python3 tools/reference/checkpoint_ref.py
 	/usr/bin/python3 tools/reference/models_ref.py
 	/usr/bin/python3 tools/reference/simpleclip_ref.py
+	/usr/bin/python3 tools/reference/siglip_ref.py
 
 fuzz:
 	./scripts/fuzz.sh

@@ -36,13 +36,13 @@ func isHFCLIP(s *source) bool { return s.hf != nil }
 
 // isOpenAI: an OpenAI or OpenCLIP state dict.
 func isOpenAI(s *source) bool {
-	return s.hf == nil && (s.has("visual.conv1.weight") || s.has("token_embedding.weight"))
+	return s.dir == "" && (s.has("visual.conv1.weight") || s.has("token_embedding.weight"))
 }
 
 // isHFWeightsOnly: the weights of a Hugging Face model without its
 // directory (and so without its configuration).
 func isHFWeightsOnly(s *source) bool {
-	return s.hf == nil && (s.has("vision_model.embeddings.patch_embedding.weight") || s.has("text_model.embeddings.token_embedding.weight"))
+	return s.dir == "" && (s.has("vision_model.embeddings.patch_embedding.weight") || s.has("text_model.embeddings.token_embedding.weight"))
 }
 
 // builder accumulates the output plan and the first shape error.

@@ -8,10 +8,12 @@
 package convert
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -281,9 +283,13 @@ func numel(shape []int) int {
 type source struct {
 	format string
 	sd     *checkpoint.StateDict
-	hf     *checkpoint.HFModel
-	opt    Options
-	used   map[string]bool
+	hf     *checkpoint.HFModel // Hugging Face CLIPModel directories
+	// dir and modelType are set for every Hugging Face directory; only
+	// CLIP ones are opened through checkpoint.OpenHF (hf), the others
+	// read their own files from dir.
+	dir, modelType string
+	opt            Options
+	used           map[string]bool
 }
 
 func openSource(input string, opt Options) (*source, error) {
@@ -293,6 +299,18 @@ func openSource(input string, opt Options) (*source, error) {
 	}
 	s := &source{opt: opt, used: map[string]bool{}}
 	if st.IsDir() {
+		if s.modelType, err = hfModelType(input); err != nil {
+			return nil, err
+		}
+		s.dir = input
+		if s.modelType == "siglip" || s.modelType == "siglip2" {
+			sd, err := checkpoint.Open(filepath.Join(input, "model.safetensors"))
+			if err != nil {
+				return nil, fmt.Errorf("hf model %s: %w", input, err)
+			}
+			s.sd, s.format = sd, "hf:"+sd.Format
+			return s, nil
+		}
 		hf, err := checkpoint.OpenHF(input)
 		if err != nil {
 			return nil, err
@@ -306,6 +324,42 @@ func openSource(input string, opt Options) (*source, error) {
 	}
 	s.sd, s.format = sd, sd.Format
 	return s, nil
+}
+
+// maxConfigBytes bounds config.json and the other small JSON files of a
+// Hugging Face directory.
+const maxConfigBytes = 4 << 20
+
+// readSmallFile reads a file of at most maxConfigBytes.
+func readSmallFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxConfigBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxConfigBytes {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, maxConfigBytes)
+	}
+	return b, nil
+}
+
+// hfModelType returns config.json's model_type ("" when absent).
+func hfModelType(dir string) (string, error) {
+	b, err := readSmallFile(filepath.Join(dir, "config.json"))
+	if err != nil {
+		return "", fmt.Errorf("hf model %s: %w", dir, err)
+	}
+	var c struct {
+		ModelType string `json:"model_type"`
+	}
+	if err := json.Unmarshal(b, &c); err != nil {
+		return "", fmt.Errorf("hf model %s: config.json: %w", dir, err)
+	}
+	return c.ModelType, nil
 }
 
 func (s *source) close() {

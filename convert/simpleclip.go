@@ -14,7 +14,7 @@ func init() {
 
 // isSimpleCLIP: the lecture's SimpleCLIP state dict (docs/DESIGN.md §1.4).
 func isSimpleCLIP(s *source) bool {
-	return s.hf == nil && (s.has("text_encoder.lstm.weight_ih_l0") || s.has("image_encoder.encoder.0.weight"))
+	return s.dir == "" && (s.has("text_encoder.lstm.weight_ih_l0") || s.has("image_encoder.encoder.0.weight"))
 }
 
 // planSimpleCLIP maps the lecture's SimpleCLIP state dict (docs/DESIGN.md §1.4):

@@ -1,15 +1,18 @@
 package format
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 )
 
 // Architectures, families and other enumerated metadata values.
 const (
 	ArchCLIPViT    = "clip-vit"   // CLIP ViT dual encoder (docs/DESIGN.md §1.1)
 	ArchSimpleCLIP = "simpleclip" // the BiLSTM + MLP SimpleCLIP of docs/DESIGN.md §1.4
+	ArchSigLIP     = "siglip"     // SigLIP / SigLIP 2 (fixed resolution) dual encoder
 
 	FamilyOpenAI     = "openai"
 	FamilyOpenCLIP   = "openclip"
@@ -18,16 +21,26 @@ const (
 
 	ActQuickGELU = "quick_gelu" // x·sigmoid(1.702x)
 	ActGELU      = "gelu"       // exact erf GELU
+	ActGELUTanh  = "gelu_tanh"  // tanh-approximated GELU (SigLIP)
 	ActReLU      = "relu"       // SimpleCLIP's image MLP
 
 	PoolArgmax = "argmax" // row at argmax of the token ids (OpenAI)
 	PoolEOS    = "eos"    // row at the first EOSTokenID (newer HF configs)
+	PoolLast   = "last"   // the last of ContextLength positions (SigLIP)
 
 	PipelineOpenAI = "openai" // resize shortest side (bicubic) + center crop, as clip.load's transform
 	PipelineHF     = "hf"     // CLIPImageProcessor
+	PipelineSigLIP = "siglip" // SiglipImageProcessor: RGB, bicubic resize straight to Size×Size, rescale, normalise
 
 	TokenizerCLIPBPE = "clip-bpe" // OpenAI SimpleTokenizer
 	TokenizerWords   = "words"    // whitespace word vocabulary (SimpleCLIP)
+	// TokenizerSentencePiece is a SentencePiece model (Vocab names the
+	// .model bytes) with the Hugging Face SigLIP or Gemma rules of
+	// tokenizer/siglip, whose Config is stored in TokenizerInfo.Config.
+	TokenizerSentencePiece = "sentencepiece"
+
+	ResampleBicubic  = "bicubic"  // Pillow BICUBIC (the default)
+	ResampleBilinear = "bilinear" // Pillow BILINEAR
 
 	QuantF32 = "f32"
 	QuantF16 = "f16"
@@ -50,6 +63,9 @@ type Metadata struct {
 	// already exponentiated (CLIP: exp(logit_scale); SimpleCLIP:
 	// 1/exp(log_temperature)).
 	LogitScale float32 `json:"logit_scale"`
+	// LogitBias is added to the scaled cosine (SigLIP's logit_bias; the
+	// probability of a label is then sigmoid(logit)). Zero for the others.
+	LogitBias float32 `json:"logit_bias,omitempty"`
 	// Activation is the transformer MLP activation, ActQuickGELU or ActGELU
 	// (clip-vit); empty or ActReLU for simpleclip.
 	Activation string `json:"activation,omitempty"`
@@ -120,8 +136,11 @@ type Preprocess struct {
 	// Mean and Std normalise each RGB channel after scaling to [0,1].
 	Mean [3]float32 `json:"mean"`
 	Std  [3]float32 `json:"std"`
-	// Pipeline is PipelineOpenAI or PipelineHF.
+	// Pipeline is PipelineOpenAI, PipelineHF or PipelineSigLIP.
 	Pipeline string `json:"pipeline"`
+	// Resample is the resize filter: ResampleBicubic (also when empty)
+	// or ResampleBilinear.
+	Resample string `json:"resample,omitempty"`
 }
 
 // TokenizerInfo describes the tokenizer. Vocab and Merges name U8 tensors of
@@ -133,6 +152,9 @@ type TokenizerInfo struct {
 	Kind   string `json:"kind"`
 	Vocab  string `json:"vocab,omitempty"`
 	Merges string `json:"merges,omitempty"`
+	// Config is the tokenizer's own configuration (TokenizerSentencePiece:
+	// a tokenizer/siglip Config), opaque to this package.
+	Config json.RawMessage `json:"config,omitempty"`
 }
 
 // QuantInfo says how the large matrices are stored.
@@ -185,12 +207,12 @@ func (m *Metadata) Validate() error {
 	if t := m.Tokenizer; t != nil {
 		switch t.Kind {
 		case TokenizerCLIPBPE:
-		case TokenizerWords:
+		case TokenizerWords, TokenizerSentencePiece:
 			if t.Vocab == "" {
-				return errors.New("tokenizer kind \"words\" needs a vocab tensor")
+				return fmt.Errorf("tokenizer kind %q needs a vocab tensor", t.Kind)
 			}
 		default:
-			return fmt.Errorf("unknown tokenizer.kind %q (want %q or %q)", t.Kind, TokenizerCLIPBPE, TokenizerWords)
+			return fmt.Errorf("unknown tokenizer.kind %q (want %q, %q or %q)", t.Kind, TokenizerCLIPBPE, TokenizerWords, TokenizerSentencePiece)
 		}
 	}
 	switch m.Architecture {
@@ -202,22 +224,53 @@ func (m *Metadata) Validate() error {
 		if err := m.validateSimpleCLIP(); err != nil {
 			return err
 		}
+	case ArchSigLIP:
+		if err := m.validateCLIP(); err != nil {
+			return err
+		}
 	default:
-		return fmt.Errorf("unknown architecture %q (want %q or %q)", m.Architecture, ArchCLIPViT, ArchSimpleCLIP)
+		return fmt.Errorf("unknown architecture %q (want %q, %q or %q)", m.Architecture, ArchCLIPViT, ArchSimpleCLIP, ArchSigLIP)
 	}
 	return nil
 }
 
-func (m *Metadata) validateCLIP() error {
-	switch m.Family {
-	case FamilyOpenAI, FamilyOpenCLIP, FamilyHF:
-	default:
-		return fmt.Errorf("family %q is not a clip-vit family (want openai, openclip or hf)", m.Family)
+// dualEncoder is what a transformer dual-encoder architecture allows: its
+// families, activations, text pooling, tokenizer and image pipelines.
+type dualEncoder struct {
+	families, acts, pools, pipelines []string
+	tokenizer                        string
+}
+
+var dualEncoders = map[string]dualEncoder{
+	ArchCLIPViT: {families: []string{FamilyOpenAI, FamilyOpenCLIP, FamilyHF}, acts: []string{ActQuickGELU, ActGELU},
+		pools: []string{PoolArgmax, PoolEOS}, pipelines: []string{PipelineOpenAI, PipelineHF}, tokenizer: TokenizerCLIPBPE},
+	ArchSigLIP: {families: []string{FamilyHF}, acts: []string{ActGELUTanh},
+		pools: []string{PoolLast}, pipelines: []string{PipelineSigLIP}, tokenizer: TokenizerSentencePiece},
+}
+
+func oneOf(what, v string, allowed []string) error {
+	if !slices.Contains(allowed, v) {
+		return fmt.Errorf("%s %q is not one of %q", what, v, allowed)
 	}
-	switch m.Activation {
-	case ActQuickGELU, ActGELU:
-	default:
-		return fmt.Errorf("unknown activation %q for clip-vit (want %q or %q)", m.Activation, ActQuickGELU, ActGELU)
+	return nil
+}
+
+// validateCLIP checks a transformer dual encoder (clip-vit, siglip).
+func (m *Metadata) validateCLIP() error {
+	arch := dualEncoders[m.Architecture]
+	if m.Architecture == ArchSigLIP {
+		if math.IsNaN(float64(m.LogitBias)) || math.IsInf(float64(m.LogitBias), 0) {
+			return fmt.Errorf("logit_bias %v is not finite", m.LogitBias)
+		}
+		if m.Vision != nil && m.Vision.Width != m.EmbedDim {
+			return fmt.Errorf("siglip vision.width %d differs from embed_dim %d (the pooled image is the embedding)", m.Vision.Width, m.EmbedDim)
+		}
+	}
+	if !slices.Contains(arch.families, m.Family) {
+		return fmt.Errorf("family %q is not a %s family (want one of %q)", m.Family, m.Architecture, arch.families)
+	}
+	if !slices.Contains(arch.acts, m.Activation) {
+		return fmt.Errorf("unknown activation %q for %s (want one of %q)", m.Activation, m.Architecture, arch.acts)
 	}
 	if !(m.LayerNormEps > 0) || math.IsInf(float64(m.LayerNormEps), 0) {
 		return fmt.Errorf("layer_norm_eps %v must be finite and positive", m.LayerNormEps)
@@ -249,6 +302,9 @@ func (m *Metadata) validateCLIP() error {
 		if p.Crop != v.ImageSize {
 			return fmt.Errorf("preprocess.crop %d differs from vision.image_size %d", p.Crop, v.ImageSize)
 		}
+		if err := oneOf("preprocess.pipeline", p.Pipeline, arch.pipelines); err != nil {
+			return err
+		}
 	}
 	if t := m.Text; t != nil {
 		if err := positiveAll("text.", []string{"context_length", "vocab_size", "width", "layers", "heads", "mlp_dim"},
@@ -258,10 +314,8 @@ func (m *Metadata) validateCLIP() error {
 		if t.Width%t.Heads != 0 {
 			return fmt.Errorf("text.width %d is not divisible by text.heads %d", t.Width, t.Heads)
 		}
-		switch t.Pooling {
-		case PoolArgmax, PoolEOS:
-		default:
-			return fmt.Errorf("unknown text.pooling %q (want %q or %q)", t.Pooling, PoolArgmax, PoolEOS)
+		if !slices.Contains(arch.pools, t.Pooling) {
+			return fmt.Errorf("unknown text.pooling %q (want one of %q)", t.Pooling, arch.pools)
 		}
 		if t.EOSTokenID < 0 || t.EOSTokenID >= t.VocabSize {
 			return fmt.Errorf("text.eos_token_id %d outside the vocabulary [0,%d)", t.EOSTokenID, t.VocabSize)
@@ -272,8 +326,8 @@ func (m *Metadata) validateCLIP() error {
 		if m.Tokenizer == nil {
 			return errors.New("text tower without a tokenizer section")
 		}
-		if m.Tokenizer.Kind != TokenizerCLIPBPE {
-			return fmt.Errorf("tokenizer.kind %q for a clip-vit text tower (want %q)", m.Tokenizer.Kind, TokenizerCLIPBPE)
+		if m.Tokenizer.Kind != arch.tokenizer {
+			return fmt.Errorf("tokenizer.kind %q for a %s text tower (want %q)", m.Tokenizer.Kind, m.Architecture, arch.tokenizer)
 		}
 	}
 	return nil
@@ -324,10 +378,19 @@ func (p *Preprocess) validate() error {
 			return fmt.Errorf("preprocess.std[%d] %v must be finite and positive", i, p.Std[i])
 		}
 	}
+	switch p.Resample {
+	case "", ResampleBicubic, ResampleBilinear:
+	default:
+		return fmt.Errorf("unknown preprocess.resample %q (want %q or %q)", p.Resample, ResampleBicubic, ResampleBilinear)
+	}
 	switch p.Pipeline {
 	case PipelineOpenAI, PipelineHF:
+	case PipelineSigLIP:
+		if p.Crop != p.Size {
+			return fmt.Errorf("preprocess.crop %d differs from preprocess.size %d in the siglip pipeline (no crop)", p.Crop, p.Size)
+		}
 	default:
-		return fmt.Errorf("unknown preprocess.pipeline %q (want %q or %q)", p.Pipeline, PipelineOpenAI, PipelineHF)
+		return fmt.Errorf("unknown preprocess.pipeline %q (want %q, %q or %q)", p.Pipeline, PipelineOpenAI, PipelineHF, PipelineSigLIP)
 	}
 	return nil
 }

@@ -45,7 +45,7 @@ func TestMetadataValidate(t *testing.T) {
 		{"bos negative", clipMeta, func(m *Metadata) { m.Text.BOSTokenID = -1 }, "text.bos_token_id -1 outside"},
 		{"text without tokenizer", clipMeta, func(m *Metadata) { m.Tokenizer = nil }, "text tower without a tokenizer section"},
 		{"clip with words tokenizer", clipMeta, func(m *Metadata) { m.Tokenizer = &TokenizerInfo{Kind: TokenizerWords, Vocab: "v"} }, `tokenizer.kind "words" for a clip-vit text tower`},
-		{"unknown tokenizer", clipMeta, func(m *Metadata) { m.Tokenizer.Kind = "sentencepiece" }, `unknown tokenizer.kind "sentencepiece"`},
+		{"unknown tokenizer", clipMeta, func(m *Metadata) { m.Tokenizer.Kind = "wordpiece" }, `unknown tokenizer.kind "wordpiece"`},
 		{"unknown quant", clipMeta, func(m *Metadata) { m.Quant.Type = "q4" }, `unknown quant.type "q4"`},
 		{"negative block", clipMeta, func(m *Metadata) { m.Quant.Block = -32 }, "quant.block -32 is negative"},
 		{"block on f16", clipMeta, func(m *Metadata) { m.Quant = QuantInfo{Type: QuantF16, Block: 32} }, `quant.block 32 given for quant.type "f16"`},

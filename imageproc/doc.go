@@ -14,7 +14,15 @@
 // CLIPImageProcessor (the PIL-based one): convert("RGB") first, resize the
 // shortest edge with Pillow's bicubic filter, centre crop with floor
 // rounding, rescale by 1/255 in float64, normalise in float32. Converted
-// Hugging Face models use it.
+// Hugging Face models use it. SigLIP is Hugging Face's SiglipImageProcessor:
+// the same steps, but the image is resized straight to Size×Size (the
+// aspect ratio is not kept) and nothing is cropped. SiglipImageProcessor
+// itself only converts to RGB when its config asks (do_convert_rgb); RGB
+// images, the usual input, give the same pixels either way.
+//
+// Config.Filter picks Pillow's BICUBIC (the default, every CLIP pipeline)
+// or BILINEAR filter for the resize, as a Hugging Face processor's
+// resample 3 or 2 does; both follow Pillow's precompute_coeffs.
 //
 // Both resize with Pillow 9.4's algorithm (libImaging/Resample.c): the
 // bicubic filter with a = -0.5, support widened by the scale when

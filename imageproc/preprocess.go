@@ -21,6 +21,10 @@ const (
 	// crop with floor rounding (padding with zeros when too small), rescale
 	// by 1/255 and normalise.
 	HF
+	// SigLIP is Hugging Face's SiglipImageProcessor: HF's steps, but the
+	// image is resized straight to Size×Size (aspect ratio not kept) and
+	// not cropped; Crop must equal Size.
+	SigLIP
 )
 
 // String returns "openai" or "hf".
@@ -30,6 +34,8 @@ func (p Pipeline) String() string {
 		return "openai"
 	case HF:
 		return "hf"
+	case SigLIP:
+		return "siglip"
 	}
 	return fmt.Sprintf("Pipeline(%d)", int(p))
 }
@@ -41,9 +47,22 @@ func ParsePipeline(s string) (Pipeline, error) {
 		return OpenAI, nil
 	case "hf":
 		return HF, nil
+	case "siglip":
+		return SigLIP, nil
 	}
-	return 0, fmt.Errorf("imageproc: unknown pipeline %q (want openai or hf)", s)
+	return 0, fmt.Errorf("imageproc: unknown pipeline %q (want openai, hf or siglip)", s)
 }
+
+// Filter is the resampling filter of the resize (Pillow's).
+type Filter int
+
+const (
+	// Bicubic is Pillow's BICUBIC (a = -0.5), what CLIP and SigLIP use.
+	Bicubic Filter = iota
+	// Bilinear is Pillow's BILINEAR (a triangle), which some Hugging
+	// Face image processors configure (resample 2).
+	Bilinear
+)
 
 // CLIPMean and CLIPStd are the normalisation constants of OpenAI's CLIP.
 var (
@@ -62,8 +81,10 @@ type Config struct {
 	Crop int
 	// Mean and Std normalise each RGB channel after scaling to [0, 1].
 	Mean, Std [3]float32
-	// Mode is the order of the steps (OpenAI or HF).
+	// Mode is the order of the steps (OpenAI, HF or SigLIP).
 	Mode Pipeline
+	// Filter is the resize filter; the zero value is Bicubic.
+	Filter Filter
 }
 
 // DefaultConfig returns the preprocessing of OpenAI's ViT-B/32 and most
@@ -83,8 +104,14 @@ func (c Config) Validate() error {
 			return fmt.Errorf("imageproc: mean %v and std %v must be finite, std non-zero", c.Mean, c.Std)
 		}
 	}
-	if c.Mode != OpenAI && c.Mode != HF {
+	if c.Mode != OpenAI && c.Mode != HF && c.Mode != SigLIP {
 		return fmt.Errorf("imageproc: unknown pipeline %v", c.Mode)
+	}
+	if c.Filter != Bicubic && c.Filter != Bilinear {
+		return fmt.Errorf("imageproc: unknown filter %d", c.Filter)
+	}
+	if c.Mode == SigLIP && c.Crop != c.Size {
+		return fmt.Errorf("imageproc: the siglip pipeline does not crop: crop %d must equal size %d", c.Crop, c.Size)
 	}
 	return nil
 }
@@ -225,12 +252,12 @@ func (s *Scratch) run(img image.Image, cfg Config) ([]uint8, source, error) {
 	case g.rw == w:
 		s.ax.setIdentity(x0, x1)
 	default:
-		s.ax.setBicubic(w, g.rw, x0, x1, src.wide)
+		s.ax.setFilter(w, g.rw, x0, x1, src.wide, cfg.Filter)
 	}
 	if g.rh == h {
 		s.ay.setIdentity(y0, y1)
 	} else {
-		s.ay.setBicubic(h, g.rh, y0, y1, src.wide)
+		s.ay.setFilter(h, g.rh, y0, y1, src.wide, cfg.Filter)
 	}
 	if src.wide {
 		s.resample32(&src, out, stride)
@@ -270,7 +297,7 @@ func (s *Scratch) fillLUT(cfg Config) {
 		m, sd := cfg.Mean[c], cfg.Std[c]
 		for v := range 256 {
 			var x float32
-			if cfg.Mode == HF {
+			if cfg.Mode != OpenAI {
 				x = float32(float64(v) * (1.0 / 255.0))
 			} else {
 				x = float32(v) / 255
@@ -296,6 +323,9 @@ const maxResized = 1 << 30
 // at round((r-c)/2) with Python's round-half-to-even; transformers starts at
 // (r-c)//2 with floor division either way.
 func geometry(w, h int, cfg Config) (geom, error) {
+	if cfg.Mode == SigLIP {
+		return geom{rw: cfg.Size, rh: cfg.Size}, nil
+	}
 	short, long := int64(w), int64(h)
 	if w > h {
 		short, long = int64(h), int64(w)

@@ -41,6 +41,17 @@ func bicubic(x float64) float64 {
 	return 0
 }
 
+// bilinear is Pillow's bilinear_filter (a triangle of support 1).
+func bilinear(x float64) float64 {
+	if x < 0 {
+		x = -x
+	}
+	if x < 1 {
+		return 1 - x
+	}
+	return 0
+}
+
 // axis holds the resampling of one axis, restricted to the output window
 // [o0, o1) of an output of outSize samples made from inSize input samples.
 type axis struct {
@@ -73,16 +84,25 @@ func (a *axis) setIdentity(o0, o1 int) {
 	a.lo, a.hi = o0, o1
 }
 
-// setBicubic computes Pillow's precompute_coeffs for the window, plus the
+// setBicubic is setFilter with Pillow's bicubic filter.
+func (a *axis) setBicubic(inSize, outSize, o0, o1 int, double bool) {
+	a.setFilter(inSize, outSize, o0, o1, double, Bicubic)
+}
+
+// setFilter computes Pillow's precompute_coeffs for the window, plus the
 // fixed-point form of normalize_coeffs_8bpc. When double is set the
 // normalised double coefficients are kept too (Pillow's 32bpc path).
-func (a *axis) setBicubic(inSize, outSize, o0, o1 int, double bool) {
+func (a *axis) setFilter(inSize, outSize, o0, o1 int, double bool, f Filter) {
 	a.reset(o0, o1)
 	a.identity = false
+	filter, support := bicubic, bicubicSupport
+	if f == Bilinear {
+		filter, support = bilinear, 1.0
+	}
 	// box = (0, inSize) as C floats; in1 - in0 is exact.
 	scale := float64(inSize) / float64(outSize)
 	filterscale := max(scale, 1.0)
-	support := bicubicSupport * filterscale
+	support *= filterscale
 	ss := 1.0 / filterscale
 	a.lo, a.hi = inSize, 0
 	for xx := o0; xx < o1; xx++ {
@@ -99,7 +119,7 @@ func (a *axis) setBicubic(inSize, outSize, o0, o1 int, double bool) {
 		base := len(a.kd)
 		ww := 0.0
 		for x := 0; x < xmax; x++ {
-			w := bicubic(float64((float64(x+xmin) - center + 0.5) * ss))
+			w := filter(float64((float64(x+xmin) - center + 0.5) * ss))
 			a.kd = append(a.kd, w)
 			ww += w
 		}

@@ -66,7 +66,7 @@ func opaque(img image.Image) bool {
 // newSource picks how to read img for the pipeline p, and fills pal when
 // the image has a palette.
 func newSource(img image.Image, p Pipeline, pal *[256][3]uint8) source {
-	hf := p == HF
+	hf := p != OpenAI // HF and SigLIP convert to RGB before resizing
 	s := source{img: img, r: img.Bounds()}
 	set := func(kind rowKind, ch int, fin finalKind, mode string) {
 		s.kind, s.ch, s.fin, s.mode = kind, ch, fin, mode

@@ -76,6 +76,9 @@ func (c *clipViT) tokenize(text string) ([]int32, error) {
 
 func (c *clipViT) pixels() *imageproc.Config { return &c.pre }
 
+// tokenCount: CLIP pads with zeros after the end token.
+func (c *clipViT) tokenCount(ids []int32) int { return trimTrailing(ids, 0) }
+
 func (c *clipViT) embedTexts(e *engine, s *state, ids [][]int32, dst []float32) error {
 	return e.embedTexts(c.text, s, ids, dst, true)
 }

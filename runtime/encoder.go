@@ -25,13 +25,19 @@ type block struct {
 type encoder struct {
 	width, heads, mlp int
 	eps               float32
-	gelu              bool // exact GELU; otherwise QuickGELU
+	act               epilogue // the MLP activation
 	causal            bool
 	blocks            []block
 }
 
 func (l *loader) encoder(prefix string, width, heads, mlp, layers int, eps float32, act string, causal bool) encoder {
-	e := encoder{width: width, heads: heads, mlp: mlp, eps: eps, gelu: act == format.ActGELU, causal: causal}
+	e := encoder{width: width, heads: heads, mlp: mlp, eps: eps, act: epiQuickGELU, causal: causal}
+	switch act {
+	case format.ActGELU:
+		e.act = epiGELU
+	case format.ActGELUTanh:
+		e.act = epiGELUTanh
+	}
 	for i := 0; i < layers && l.err == nil; i++ {
 		p := prefix + ".blocks." + strconv.Itoa(i)
 		e.blocks = append(e.blocks, block{
@@ -85,6 +91,19 @@ func grow[T any](s []T, n int) []T {
 // keys and values are still computed for every row). Without prune every
 // row runs through every block (the reference the tests compare with).
 func (e *engine) forward(enc *encoder, s *state, rows int, prune bool) {
+	e.blocks(enc, s, rows, prune)
+	if !prune {
+		w := enc.width
+		for i, sp := range s.spans {
+			copy(s.x[i*w:(i+1)*w], s.x[(sp.start+sp.pool)*w:(sp.start+sp.pool+1)*w])
+		}
+	}
+}
+
+// blocks runs the blocks over s.x as forward does, but without prune
+// leaves every row of every span in place (towers that pool with their
+// own head read them all).
+func (e *engine) blocks(enc *encoder, s *state, rows int, prune bool) {
 	w := enc.width
 	s.h = grow(s.h, rows*w)
 	s.qkv = grow(s.qkv, rows*3*w)
@@ -103,10 +122,7 @@ func (e *engine) forward(enc *encoder, s *state, rows int, prune bool) {
 		s.scores[c] = grow(s.scores[c], maxN*maxN)
 		s.vt[c] = grow(s.vt[c], hd*maxN)
 	}
-	act := epiQuickGELU
-	if enc.gelu {
-		act = epiGELU
-	}
+	act := enc.act
 	for bi := range enc.blocks {
 		b := &enc.blocks[bi]
 		last := bi == len(enc.blocks)-1
@@ -127,11 +143,6 @@ func (e *engine) forward(enc *encoder, s *state, rows int, prune bool) {
 		e.layerNorm(s, b.ln2, s.x, s.h, rows, w, enc.eps)
 		e.linear(s, &b.fc1, s.h, rows, s.mlp, act, nil)
 		e.linear(s, &b.fc2, s.mlp, rows, s.tmp, epiResidual, s.x)
-	}
-	if !prune {
-		for i, sp := range s.spans {
-			copy(s.x[i*w:(i+1)*w], s.x[(sp.start+sp.pool)*w:(sp.start+sp.pool+1)*w])
-		}
 	}
 }
 
@@ -180,6 +191,7 @@ const (
 	epiQuickGELU          // dst = QuickGELU(dst)
 	epiResidual           // res += dst
 	epiReLU               // dst = max(dst, 0)
+	epiGELUTanh           // dst = tanh-approximated GELU(dst)
 )
 
 // mmJob computes output columns [lo, hi) of dst = x·Wᵀ + b for all rows,
@@ -224,6 +236,8 @@ func (j *mmJob) run(_, lo, hi int) {
 			for i, v := range out {
 				out[i] = max(v, 0)
 			}
+		case epiGELUTanh:
+			geluTanh(out)
 		}
 	}
 }
@@ -359,4 +373,15 @@ const causalRows = 16
 func (e *engine) attention(s *state, enc *encoder, pooled bool) {
 	s.attn = attnJob{k: e.k, s: s, width: enc.width, heads: enc.heads, causal: enc.causal, pooled: pooled}
 	e.w.parallel(&s.attn, len(s.spans)*enc.heads, 1, &s.par)
+}
+
+// geluTanh is PyTorch's gelu(approximate="tanh"),
+// 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), in float64 and rounded once.
+// The kernels have no such op: it runs in Go.
+func geluTanh(x []float32) {
+	const c = 0.7978845608028654 // √(2/π)
+	for i, v := range x {
+		f := float64(v)
+		x[i] = float32(0.5 * f * (1 + math.Tanh(c*(f+0.044715*f*f*f))))
+	}
 }

@@ -19,6 +19,8 @@ type family interface {
 	hasText() bool
 	// tokenize turns valid UTF-8 text of bounded length into token ids.
 	tokenize(text string) ([]int32, error)
+	// tokenCount is the number of ids before the padding tokenize adds.
+	tokenCount(ids []int32) int
 	// pixels is how images become the image tower's input; nil when the
 	// tower reads precomputed feature vectors instead.
 	pixels() *imageproc.Config
@@ -120,4 +122,18 @@ func Softmax(x []float32) {
 	for i, v := range x {
 		x[i] = float32(math.Exp(float64(v-mx)) / sum)
 	}
+}
+
+// TokenCount returns how many of ids are the text's tokens (special tokens
+// included) rather than the padding Tokenize adds: what usage statistics
+// count.
+func (m *Model) TokenCount(ids []int32) int { return m.fam.tokenCount(ids) }
+
+// trimTrailing is len(ids) without the trailing run of pad.
+func trimTrailing(ids []int32, pad int32) int {
+	n := len(ids)
+	for n > 0 && ids[n-1] == pad {
+		n--
+	}
+	return n
 }

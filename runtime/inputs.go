@@ -20,6 +20,9 @@ func preprocessConfig(p *format.Preprocess) imageproc.Config {
 	if p.Pipeline == format.PipelineHF {
 		c.Mode = imageproc.HF
 	}
+	if p.Resample == format.ResampleBilinear {
+		c.Filter = imageproc.Bilinear
+	}
 	return c
 }
 

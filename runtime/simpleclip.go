@@ -57,6 +57,9 @@ func (sc *simpleCLIP) hasText() bool   { return true }
 // pixels is nil: the image tower reads feature vectors (see ImageInput).
 func (sc *simpleCLIP) pixels() *imageproc.Config { return nil }
 
+// tokenCount: SimpleCLIP's texts are not padded.
+func (sc *simpleCLIP) tokenCount(ids []int32) int { return len(ids) }
+
 func (sc *simpleCLIP) score(cos []float32) Scores { return SoftmaxScores(cos, sc.scale) }
 
 // tokenize gives one id per whitespace-separated word of the packed

@@ -50,25 +50,9 @@ func (e *engine) embedImages(v *visionTower, s *state, pix [][]float32, out []fl
 			return fmt.Errorf("image %d: %d values, the model takes 3×%d×%d = %d", i, len(p), v.cfg.ImageSize, v.cfg.ImageSize, v.pixels)
 		}
 	}
-	b, w, g, ps, size := len(pix), v.cfg.Width, v.grid, v.cfg.PatchSize, v.cfg.ImageSize
+	b, w, g := len(pix), v.cfg.Width, v.grid
 	np := g * g
-	// im2col: one row of 3·p·p values per patch, in the (channel, y, x)
-	// order of the flattened convolution weight.
-	s.in = grow(s.in, b*np*v.patchIn)
-	for i, p := range pix {
-		for gy := 0; gy < g; gy++ {
-			for gx := 0; gx < g; gx++ {
-				row := s.in[((i*np)+gy*g+gx)*v.patchIn:]
-				o := 0
-				for ch := 0; ch < 3; ch++ {
-					for y := 0; y < ps; y++ {
-						src := p[ch*size*size+(gy*ps+y)*size+gx*ps:]
-						o += copy(row[o:o+ps], src[:ps])
-					}
-				}
-			}
-		}
-	}
+	s.in = im2col(s.in, pix, v.cfg.ImageSize, v.cfg.PatchSize)
 	rows := b * v.tokens
 	s.x = grow(s.x, rows*w)
 	s.tmp = grow(s.tmp, max(rows, b*np)*w)
@@ -90,4 +74,28 @@ func (e *engine) embedImages(v *visionTower, s *state, pix [][]float32, out []fl
 	}
 	e.linear(s, &v.proj, s.out, b, out, epiNone, nil)
 	return nil
+}
+
+// im2col lays out images (3×size×size CHW each) as one row of 3·patch²
+// values per patch, in the (channel, y, x) order of the flattened
+// convolution weight, patches in row-major order, reusing buf.
+func im2col(buf []float32, pix [][]float32, size, patch int) []float32 {
+	g := size / patch
+	np, in := g*g, 3*patch*patch
+	buf = grow(buf, len(pix)*np*in)
+	for i, p := range pix {
+		for gy := 0; gy < g; gy++ {
+			for gx := 0; gx < g; gx++ {
+				row := buf[((i*np)+gy*g+gx)*in:]
+				o := 0
+				for ch := 0; ch < 3; ch++ {
+					for y := 0; y < patch; y++ {
+						src := p[ch*size*size+(gy*patch+y)*size+gx*patch:]
+						o += copy(row[o:o+patch], src[:patch])
+					}
+				}
+			}
+		}
+	}
+	return buf
 }

@@ -129,7 +129,7 @@ func (s *Server) embedTextSide(in []input, out []embedded) error {
 	for j, i := range at {
 		out[i].vec = embs[j]
 		if hasTokenizer {
-			out[i].tokens = tokenCount(ids[j])
+			out[i].tokens = tokenCount(s.cfg.Model, ids[j])
 		}
 	}
 	s.metrics.texts.Add(int64(len(at)))
@@ -164,10 +164,14 @@ func (s *Server) embedImageSide(in []input, out []embedded) error {
 	return nil
 }
 
-// tokenCount is the number of ids before the padding: CLIP pads with id 0
-// after its end token, which is never 0, so everything up to the last
-// non-zero id is the caption.
-func tokenCount(ids []int32) int {
+// tokenCount is the number of ids before the padding. A *runtime.Model
+// knows its family's padding (SigLIP pads with its end token); otherwise
+// CLIP's rule: it pads with id 0 after its end token, which is never 0, so
+// everything up to the last non-zero id is the caption.
+func tokenCount(m Model, ids []int32) int {
+	if c, ok := m.(interface{ TokenCount([]int32) int }); ok {
+		return c.TokenCount(ids)
+	}
 	n := len(ids)
 	for n > 0 && ids[n-1] == 0 {
 		n--

@@ -57,7 +57,7 @@ func runBench(e *env, args []string) error {
 	mf.add(fs, true, runsTowers)
 	threadsF := fs.String("threads-list", "", "thread counts to time, e.g. 1,2 (default: the -threads value)")
 	batchF := fs.String("batch", "1", "batch sizes to time, e.g. 1,8")
-	tokensF := fs.String("tokens", "7,75", "caption lengths in BPE tokens (the tower also runs SOT and EOT)")
+	tokensF := fs.String("tokens", "7,75", "caption lengths in tokens (CLIP also runs SOT and EOT; SigLIP always runs its whole padded context)")
 	tower := fs.String("tower", "both", "towers to time: both, image or text")
 	runs := fs.Int("runs", 10, "timed runs per configuration")
 	warmup := fs.Int("warmup", 2, "untimed runs first")
@@ -226,6 +226,22 @@ func benchTokens(r *rand.Rand, meta format.Metadata, b, n int) ([][]int32, error
 	if t := meta.Text; t != nil {
 		if n+2 > t.ContextLength {
 			return nil, fmt.Errorf("-tokens %d does not fit the context of %d with SOT and EOT", n, t.ContextLength)
+		}
+		if meta.Architecture == format.ArchSigLIP {
+			// SigLIP's text is always padded to the whole context, which
+			// the tower runs without a mask: n caption tokens, the end
+			// token, then padding.
+			for i := range out {
+				ids := make([]int32, t.ContextLength)
+				for j := 0; j < n; j++ {
+					ids[j] = int32(r.IntN(t.VocabSize))
+				}
+				for j := n; j < len(ids); j++ {
+					ids[j] = int32(t.EOSTokenID)
+				}
+				out[i] = ids
+			}
+			return out, nil
 		}
 		for i := range out {
 			ids := make([]int32, n+2)

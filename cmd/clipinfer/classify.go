@@ -12,11 +12,12 @@ import (
 
 	"github.com/clipinfer/clipinfer/analysis"
 	"github.com/clipinfer/clipinfer/internal/atomicfile"
+	clip "github.com/clipinfer/clipinfer/runtime"
 )
 
 func init() {
 	register("classify", command{
-		summary: "Zero-shot classify images: labels become prompts through templates (\"{}\" marks the label; several templates are ensembled), one JSON line per image with the top-k labels and probabilities.",
+		summary: "Zero-shot classify images: labels become prompts through templates (\"{}\" marks the label; several templates are ensembled), one JSON line per image with the top-k labels and probabilities (\"scoring\": softmax over the labels for CLIP, an independent sigmoid per label for SigLIP).",
 		usage:   "-m MODEL (-labels a,b,c | -labels-file FILE) [-template T]... [-k 5] [-no-cache] [-table] IMAGE...",
 		run:     runClassify,
 	})
@@ -110,7 +111,11 @@ func runClassify(e *env, args []string) error {
 			out.Labels = append(out.Labels, labelResult{labels[j], sc.Probabilities[j], sc.Cosine[j]})
 		}
 		if *table {
-			fmt.Fprintf(e.stdout, "%s\n", p)
+			if sc.Kind == clip.ScoreSigmoid {
+				fmt.Fprintf(e.stdout, "%s  (independent sigmoid per label)\n", p)
+			} else {
+				fmt.Fprintf(e.stdout, "%s\n", p)
+			}
 			for _, l := range out.Labels {
 				fmt.Fprintf(e.stdout, "  %6.1f%%  %-30s cos %+.3f\n", 100*l.Probability, l.Label, l.Cosine)
 			}

@@ -60,6 +60,23 @@ func runInfo(e *env, args []string) error {
 	fmt.Fprintf(w, "architecture: %s (from %s weights), %s\n", meta.Architecture, meta.Family, describeQuant(meta.Quant))
 	params := m.Params()
 	switch meta.Architecture {
+	case format.ArchSigLIP:
+		if v := meta.Vision; v != nil {
+			fmt.Fprintf(w, "image tower:  SigLIP ViT %d px, patch %d, width %d, %d layers, %d heads, MLP %d, attention-pooling head (%s parameters)\n",
+				v.ImageSize, v.PatchSize, v.Width, v.Layers, v.Heads, v.MLPDim, millions(params["vision"]))
+			p := meta.Preprocess
+			filter := p.Resample
+			if filter == "" {
+				filter = format.ResampleBicubic
+			}
+			fmt.Fprintf(w, "preprocess:   %s pipeline: resize to %d×%d (%s, no crop), mean %v, std %v\n", p.Pipeline, p.Size, p.Size, filter, p.Mean, p.Std)
+		}
+		if t := meta.Text; t != nil {
+			fmt.Fprintf(w, "text tower:   context %d (always padded to it), vocabulary %d, width %d, %d layers, %d heads, MLP %d, pooling %s (%s parameters)\n",
+				t.ContextLength, t.VocabSize, t.Width, t.Layers, t.Heads, t.MLPDim, t.Pooling, millions(params["text"]))
+			fmt.Fprintf(w, "tokenizer:    SentencePiece (packed from the source) %s\n", meta.Tokenizer.Config)
+		}
+		fmt.Fprintf(w, "activation:   %s, layer norm eps %g; logit bias %.4g, sigmoid per label\n", meta.Activation, meta.LayerNormEps, meta.LogitBias)
 	case format.ArchCLIPViT:
 		if v := meta.Vision; v != nil {
 			fmt.Fprintf(w, "image tower:  ViT %d px, patch %d, width %d, %d layers, %d heads, MLP %d (%s parameters)\n",
