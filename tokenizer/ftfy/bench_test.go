@@ -17,3 +17,19 @@ func BenchmarkFixTextCorpus(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkFixTextCleanText is the cost on text that needs no fix but is
+// not plain ASCII: an "&" that is no reference, accented letters, CJK.
+func BenchmarkFixTextCleanText(b *testing.B) {
+	texts := []string{
+		"a photo of AT&T's headquarters at night",
+		"a café in Zürich with crème brûlée on the table",
+		"東京タワーの写真, a photo of Tokyo tower",
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, s := range texts {
+			FixText(s)
+		}
+	}
+}

@@ -94,12 +94,47 @@ func segmentEnd(text string, pos int) int {
 // and form feed.
 func isClean(s string) bool {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x7F || c == '&' || (c < 0x20 && c != '\t' && c != '\n' && c != '\f') {
+		if !cleanByte[s[i]] {
 			return false
 		}
 	}
 	return true
+}
+
+// cleanByte marks the bytes of text that FixText returns as it is.
+var cleanByte = func() (t [256]bool) {
+	for c := 0x20; c < 0x7F; c++ {
+		t[c] = c != '&'
+	}
+	t['\t'], t['\n'], t['\f'] = true, true, true
+	return t
+}()
+
+// needsCharFixes reports whether any of the per-character fixers after
+// fix_encoding (C1 controls, ligatures, width, quotes, line breaks,
+// terminal escapes, control characters) can change text.
+func needsCharFixes(text string) bool {
+	for i := 0; i < len(text); {
+		c := text[i]
+		if c < utf8.RuneSelf {
+			if c == 0x7F || (c < 0x20 && c != '\t' && c != '\n' && c != '\f') {
+				return true
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(text[i:])
+		i += size
+		switch {
+		case r <= 0x9F, // C1 controls, U+0085
+			0x132 <= r && r <= 0x1F3, r == 0x2BC, // ligatures, apostrophe
+			0x2018 <= r && r <= 0x201F, r == 0x2028, r == 0x2029, // quotes, breaks
+			0x206A <= r && r <= 0x206F, r == 0x3000, 0xFB00 <= r && r <= 0xFB06,
+			r == 0xFEFF, 0xFF01 <= r && r <= 0xFFEF, 0xFFF9 <= r && r <= 0xFFFC:
+			return true
+		}
+	}
+	return false
 }
 
 // fixSegment is ftfy's fix_and_explain loop without explanations: every
@@ -111,14 +146,18 @@ func fixSegment(text string, unescape bool) string {
 			text = unescapeHTML(text)
 		}
 		text = fixEncoding(text)
-		text = fixC1Controls(text)
-		text = fixLatinLigatures(text)
-		text = fixCharacterWidth(text)
-		text = uncurlQuotes(text)
-		text = fixLineBreaks(text)
-		text = removeTerminalEscapes(text)
-		text = removeControlChars(text)
-		text = NFC(text)
+		if needsCharFixes(text) {
+			text = fixC1Controls(text)
+			text = fixLatinLigatures(text)
+			text = fixCharacterWidth(text)
+			text = uncurlQuotes(text)
+			text = fixLineBreaks(text)
+			text = removeTerminalEscapes(text)
+			text = removeControlChars(text)
+		}
+		if !isASCII(text) {
+			text = NFC(text)
+		}
 		if text == orig {
 			return text
 		}
