@@ -69,15 +69,11 @@ func Decode(r io.Reader, maxPixels int64) (image.Image, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	return decodeBytes(data, maxPixels, decodeHints{})
+	return decodeBytes(data, maxPixels)
 }
 
-// decodeHints are what Load passes to the decoders beyond Decode's
-// arguments.
-type decodeHints struct{}
-
 // decodeBytes is Decode on the whole input.
-func decodeBytes(data []byte, maxPixels int64, h decodeHints) (image.Image, string, error) {
+func decodeBytes(data []byte, maxPixels int64) (image.Image, string, error) {
 	maxPixels = min(maxPixels, maxSide*maxSide)
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
