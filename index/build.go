@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -75,6 +73,11 @@ type Stats struct {
 	Failed int `json:"failed"`
 	// Ignored counts files without an image extension.
 	Ignored int `json:"ignored"`
+	// Links counts symbolic links to folders that were followed; Loops
+	// those not followed because they lead back to an enclosing folder
+	// (each also reported through Warn with ErrLinkLoop).
+	Links int `json:"links"`
+	Loops int `json:"loops"`
 	// Pending counts new or changed files not embedded because Update
 	// was interrupted; a changed file's old vector is dropped, so a later
 	// Update embeds it again.
@@ -119,7 +122,13 @@ func Update(ctx context.Context, x *Index, roots []string, opt UpdateOptions) (S
 		abs[i] = a
 	}
 
-	found, err := walk(ctx, abs, warn, &st)
+	loop := func(path string) {
+		st.Loops++
+		if opt.Warn != nil {
+			opt.Warn(path, ErrLinkLoop)
+		}
+	}
+	found, err := walk(ctx, abs, warn, loop, &st)
 	if err != nil {
 		return st, err
 	}
@@ -173,57 +182,6 @@ func under(path string, roots []string) bool {
 		}
 	}
 	return false
-}
-
-// walk lists the image files under roots, sorted by path, without
-// duplicates.
-func walk(ctx context.Context, roots []string, warn func(string, error), st *Stats) ([]Entry, error) {
-	var out []Entry
-	seen := map[string]bool{}
-	for _, root := range roots {
-		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			if err != nil {
-				warn(path, err)
-				if d != nil && d.IsDir() {
-					return fs.SkipDir
-				}
-				return nil
-			}
-			if d.IsDir() {
-				if path != root && strings.HasPrefix(d.Name(), ".") {
-					return fs.SkipDir // hidden folders (.git, .cache, …)
-				}
-				return nil
-			}
-			if !slices.Contains(ImageExtensions, strings.ToLower(filepath.Ext(path))) {
-				st.Ignored++
-				return nil
-			}
-			if seen[path] {
-				return nil
-			}
-			info, err := os.Stat(path) // follows symbolic links
-			if err != nil {
-				warn(path, err)
-				return nil
-			}
-			if !info.Mode().IsRegular() {
-				st.Ignored++
-				return nil
-			}
-			seen[path] = true
-			out = append(out, Entry{Path: path, Size: info.Size(), ModTime: info.ModTime().UnixNano()})
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	slices.SortFunc(out, func(a, b Entry) int { return strings.Compare(a.Path, b.Path) })
-	return out, nil
 }
 
 // loaded is one decoded file on its way to the embedder.
