@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -16,6 +17,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/clipinfer/clipinfer/imageproc"
 	"github.com/clipinfer/clipinfer/index"
 	"github.com/clipinfer/clipinfer/internal/atomicfile"
 	clip "github.com/clipinfer/clipinfer/runtime"
@@ -24,7 +26,7 @@ import (
 func init() {
 	register("index", command{
 		summary: "Embed the images under folders into an index file for search (incremental: only new or changed files are embedded, deleted ones dropped; Ctrl-C keeps finished work). \"index export\" writes an index as .npy + .jsonl.",
-		usage:   "-m MODEL -o INDEX [-dtype int8|f16] [-batch N] [-decoders N] [-checkpoint 1m] [-q] PATH...\n       clipinfer index export [-o PREFIX] INDEX",
+		usage:   "-m MODEL -o INDEX [-dtype int8|f16] [-batch N] [-decoders N] [-decode-mib N] [-fast-decode] [-exif=false] [-checkpoint 1m] [-q] PATH...\n       clipinfer index export [-o PREFIX] INDEX",
 		run:     runIndex,
 	})
 }
@@ -52,6 +54,7 @@ func runIndex(e *env, args []string) error {
 	dtypeF := fs.String("dtype", "int8", "vector storage for a new index: int8 (with one scale per vector) or f16")
 	batch := fs.Int("batch", 16, "images per forward pass")
 	decoders := fs.Int("decoders", 2, "goroutines decoding images while the model runs")
+	budget := fs.Int64("decode-mib", 192, "MiB of decoded pixels all decoders may hold at once (a larger image waits until it fits; one larger than this runs alone)")
 	every := fs.Duration("checkpoint", time.Minute, "save the index this often while embedding (0: only at the end)")
 	quiet := fs.Bool("q", false, "no progress output")
 	if err := parse(fs, args); err != nil {
@@ -70,6 +73,11 @@ func runIndex(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *budget < 1 {
+		return fmt.Errorf("-decode-mib must be at least 1")
+	}
+	mf.budget = imageproc.NewBudget(*budget << 20)
+	limitHeap(*budget << 20)
 	m, err := mf.open()
 	if err != nil {
 		return err
@@ -162,6 +170,16 @@ func runIndex(e *env, args []string) error {
 		return fmt.Errorf("interrupted: %s keeps %d embeddings; run the same command again to embed the %d files left", *out, x.Len(), st.Pending)
 	}
 	return nil
+}
+
+// limitHeap sets a soft limit on the Go heap (unless GOMEMLIMIT is set) so
+// that the garbage of decoded images is collected before the heap grows to
+// twice what is live: decoding budget plus room for batches and the index.
+func limitHeap(budget int64) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	debug.SetMemoryLimit(budget + budget/2 + 96<<20)
 }
 
 // skipReason shortens a decoding error for a warning that already names
