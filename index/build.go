@@ -38,6 +38,13 @@ type UpdateOptions struct {
 	// Warn, if set, is called for every file or folder that is skipped
 	// because it cannot be read or decoded.
 	Warn func(path string, err error)
+	// SkipFailed, if set, is asked about every new or changed file before
+	// it is embedded: a file it accepts (one that failed before and has
+	// not changed since) is left out and counted in Stats.SkippedFailed.
+	SkipFailed func(Entry) bool
+	// Failed, if set, is called with the entry of every file that could
+	// not be read or decoded (after Warn), e.g. to remember it.
+	Failed func(Entry, error)
 	// Checkpoint, if set, is called with the index every CheckpointEvery
 	// while embedding (e.g. to save it), so that even a killed process
 	// keeps most of its work.
@@ -73,6 +80,9 @@ type Stats struct {
 	Failed int `json:"failed"`
 	// Ignored counts files without an image extension.
 	Ignored int `json:"ignored"`
+	// SkippedFailed counts files left out because they failed before and
+	// have not changed (see UpdateOptions.SkipFailed).
+	SkippedFailed int `json:"skipped_failed"`
 	// Links counts symbolic links to folders that were followed; Loops
 	// those not followed because they lead back to an enclosing folder
 	// (each also reported through Warn with ErrLinkLoop).
@@ -139,11 +149,15 @@ func Update(ctx context.Context, x *Index, roots []string, opt UpdateOptions) (S
 	for _, e := range found {
 		seen[e.Path] = true
 		if i, ok := x.Lookup(e.Path); !ok || x.entries[i] != e {
+			if !ok && opt.SkipFailed != nil && opt.SkipFailed(e) {
+				st.SkippedFailed++
+				continue
+			}
 			todo = append(todo, e)
 			redo[e.Path] = ok
 		}
 	}
-	st.Kept = len(found) - len(todo)
+	st.Kept = len(found) - len(todo) - st.SkippedFailed
 	// Drop deleted files and the old vectors of changed ones.
 	x.Retain(func(e Entry) bool {
 		if _, ok := redo[e.Path]; ok {
@@ -308,6 +322,9 @@ func embedAll(ctx context.Context, x *Index, todo []Entry, opt UpdateOptions, st
 			st.Failed++
 			if opt.Warn != nil {
 				opt.Warn(l.e.Path, l.err)
+			}
+			if opt.Failed != nil {
+				opt.Failed(l.e, l.err)
 			}
 			st.Pending--
 			done++
