@@ -1,7 +1,11 @@
 package imageproc
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"math"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -63,4 +67,40 @@ func TestBudget(t *testing.T) {
 	go func() { time.Sleep(20 * time.Millisecond); cancel() }()
 	assert.ErrorIs(t, b.Acquire(cctx, 1), context.Canceled)
 	b.Release(500)
+}
+
+// FuzzLoad feeds arbitrary bytes to Load in every mode (the JPEG fork at
+// every scale, EXIF parsing, the budget): errors are fine, panics and
+// non-finite outputs are not.
+func FuzzLoad(f *testing.F) {
+	for _, name := range []string{"ref/jpg_420_2x3.jpg", "ref/jpg_prog_160x120.jpg", "ref/jpg_gray_64x48.jpg",
+		"ref/jpg_cmyk_64x48.jpg", "ref/jpg_411_53x30.jpg", "photo/orient6_300x200.jpg", "ref/png_rgb_2x3.png"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		require.NoError(f, err)
+		f.Add(b, uint8(3))
+	}
+	budget := NewBudget(1 << 20)
+	f.Fuzz(func(t *testing.T, data []byte, mode uint8) {
+		cfg := Config{Size: 8 + int(mode>>3), Crop: 8, Mean: CLIPMean, Std: CLIPStd}
+		opt := LoadOptions{MaxPixels: 1 << 18, FastDecode: mode&1 != 0, EXIF: mode&2 != 0, Budget: budget}
+		out, err := Load(bytes.NewReader(data), cfg, opt)
+		if err != nil {
+			return
+		}
+		for i, v := range out {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				t.Fatalf("value %d is %v", i, v)
+			}
+		}
+	})
+}
+
+func TestEXIFOrientationParse(t *testing.T) {
+	for o := 1; o <= 8; o++ {
+		b, err := os.ReadFile(filepath.Join(photoDir, fmt.Sprintf("orient%d_300x200.jpg", o)))
+		require.NoError(t, err)
+		assert.Equal(t, o, exifOrientation(b))
+		assert.Equal(t, 1, exifOrientation(b[:40]), "truncated EXIF is ignored")
+	}
+	assert.Equal(t, 1, exifOrientation([]byte("not a jpeg")))
 }
