@@ -65,8 +65,8 @@ func (m *modelFlags) add(fs *flag.FlagSet, needModel bool, uses ...modelUse) {
 	}
 	if use&readsImages != 0 {
 		fs.Int64Var(&m.maxPixels, "max-pixels", defaultMaxPixels, "refuse images with more pixels than this (decompression bombs)")
-	fs.BoolVar(&m.fast, "fast-decode", false, "decode JPEGs at 1/2, 1/4 or 1/8 scale in the DCT domain (Pillow's draft mode; faster, embeddings differ slightly)")
-	fs.BoolVar(&m.exif, "exif", true, "turn image files by their EXIF orientation (false: as stored, OpenAI's raw pipeline)")
+		fs.BoolVar(&m.fast, "fast-decode", false, "decode JPEGs at 1/2, 1/4 or 1/8 scale in the DCT domain (Pillow's draft mode; faster, embeddings differ slightly)")
+		fs.BoolVar(&m.exif, "exif", true, "turn image files by their EXIF orientation (false: as stored, OpenAI's raw pipeline)")
 	}
 }
 
