@@ -24,7 +24,8 @@ func TestLoadFileMatchesDecodePreprocess(t *testing.T) {
 		path := filepath.Join(refDir, c.File)
 		img, err := DecodeFile(path, DefaultMaxPixels)
 		require.NoError(t, err)
-		for _, cfg := range []Config{DefaultConfig(), {Size: 48, Crop: 40, Mean: CLIPMean, Std: CLIPStd, Mode: HF}, {Size: 17, Crop: 17, Mean: CLIPMean, Std: CLIPStd}} {
+		for _, cfg := range []Config{DefaultConfig(), {Size: 48, Crop: 40, Mean: CLIPMean, Std: CLIPStd, Mode: HF},
+			{Size: 17, Crop: 17, Mean: CLIPMean, Std: CLIPStd}, {Size: 30, Crop: 30, Mean: CLIPMean, Std: CLIPStd, Mode: SigLIP, Filter: Bilinear}} {
 			want, err := Preprocess(img, cfg)
 			require.NoError(t, err)
 			for range 2 { // the second run gets recycled planes

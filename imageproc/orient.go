@@ -89,9 +89,9 @@ func (p plan) need(w, h, margin int) image.Rectangle {
 	return image.Rect(max(0, x0-margin), max(0, y0-margin), min(w, x1+margin), min(h, y1+margin))
 }
 
-// inputRange is the range of input samples that the bicubic resampling of
-// inSize to outSize reads for outputs [o0, o1) (as axis.setBicubic
-// computes it).
+// inputRange is the range of input samples that resampling inSize to
+// outSize reads for outputs [o0, o1), as axis.setFilter computes it for the
+// bicubic filter; the bilinear filter's narrower support reads a subset.
 func inputRange(inSize, outSize, o0, o1 int) (int, int) {
 	if inSize == outSize {
 		return o0, o1
