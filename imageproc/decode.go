@@ -65,15 +65,16 @@ func Decode(r io.Reader, maxPixels int64) (image.Image, string, error) {
 	if maxPixels <= 0 {
 		maxPixels = DefaultMaxPixels
 	}
-	maxPixels = min(maxPixels, maxSide*maxSide)
-	limit := maxPixels*8 + 32<<20
-	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	data, err := readAllLimited(r, maxPixels)
 	if err != nil {
-		return nil, "", fmt.Errorf("imageproc: reading image: %w", err)
+		return nil, "", err
 	}
-	if int64(len(data)) > limit {
-		return nil, "", fmt.Errorf("imageproc: %w: more than %d bytes of input", ErrTooLarge, limit)
-	}
+	return decodeBytes(data, maxPixels)
+}
+
+// decodeBytes is Decode on the whole input.
+func decodeBytes(data []byte, maxPixels int64) (image.Image, string, error) {
+	maxPixels = min(maxPixels, maxSide*maxSide)
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
 		if errors.Is(err, image.ErrFormat) {

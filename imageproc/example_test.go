@@ -78,3 +78,17 @@ func ExampleResizeCropRGB8() {
 	fmt.Println(len(rgb)) // 32×32 pixels, 3 bytes each
 	// Output: 3072
 }
+
+func ExampleLoadFile() {
+	// A portrait phone photo stored on its side (EXIF orientation 6), read
+	// upright and decoded at a reduced scale.
+	cfg := imageproc.DefaultConfig()
+	cfg.Size, cfg.Crop = 64, 64
+	opt := imageproc.LoadOptions{EXIF: true, FastDecode: true}
+	pix, err := imageproc.LoadFile("testdata/photo/orient6_300x200.jpg", cfg, opt)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(len(pix)) // 3×64×64
+	// Output: 12288
+}

@@ -131,6 +131,7 @@ type Scratch struct {
 	cs         []int32 // chroma column sums
 	pair       []uint8 // upsampled chroma before trimming to the window
 	crop       []uint8
+	turn       []uint8 // resized window of a turned image, as stored
 	pal        [256][3]uint8
 	lut        [3][256]float32
 }
@@ -167,18 +168,7 @@ func PreprocessInto(dst []float32, img image.Image, cfg Config, s *Scratch) erro
 		s = scratchPool.Get().(*Scratch)
 		defer scratchPool.Put(s)
 	}
-	crop, src, err := s.run(img, cfg)
-	if err != nil {
-		return err
-	}
-	s.fillLUT(cfg)
-	cc := c * c
-	r, g, b := dst[:cc], dst[cc:2*cc], dst[2*cc:3*cc]
-	for i := range cc {
-		rv, gv, bv := s.finalRGB(crop, i, &src)
-		r[i], g[i], b[i] = s.lut[0][rv], s.lut[1][gv], s.lut[2][bv]
-	}
-	return nil
+	return s.preprocess(dst, img, cfg, 1)
 }
 
 // ResizeCropRGB8 returns the Crop×Crop 8-bit RGB image (HWC order) that the
@@ -189,7 +179,7 @@ func ResizeCropRGB8(img image.Image, cfg Config) ([]uint8, error) {
 	}
 	s := scratchPool.Get().(*Scratch)
 	defer scratchPool.Put(s)
-	crop, src, err := s.run(img, cfg)
+	crop, src, err := s.run(img, cfg, 1)
 	if err != nil {
 		return nil, err
 	}
@@ -213,18 +203,19 @@ func PillowMode(img image.Image) string {
 var errEmptyImage = errors.New("imageproc: image has no pixels")
 
 // run resizes and crops img into s.crop (Crop×Crop pixels of src.ch
-// channels, in the representation src.fin describes).
-func (s *Scratch) run(img image.Image, cfg Config) ([]uint8, source, error) {
+// channels, in the representation src.fin describes), as if img had first
+// been turned by the EXIF orientation orient (1 or 0: as stored).
+func (s *Scratch) run(img image.Image, cfg Config, orient int) ([]uint8, source, error) {
 	if img == nil || img.Bounds().Empty() {
 		return nil, source{}, errEmptyImage
 	}
 	src := newSource(img, cfg.Mode, &s.pal)
 	w, h := src.r.Dx(), src.r.Dy()
-	g, err := geometry(w, h, cfg)
+	p, err := newPlan(w, h, cfg, orient)
 	if err != nil {
 		return nil, source{}, err
 	}
-	if cfg.Mode == OpenAI && g.rw == w && g.rh == h {
+	if cfg.Mode == OpenAI && p.srw == w && p.srh == h {
 		// Pillow's resize returns a plain copy when the size does not
 		// change: nothing is premultiplied, so the pixels are those of
 		// the image converted to RGB first, as in the HF order.
@@ -234,37 +225,56 @@ func (s *Scratch) run(img image.Image, cfg Config) ([]uint8, source, error) {
 	s.crop = grow(s.crop, c*c*ch)
 	crop := s.crop[:c*c*ch]
 	clear(crop)
-
-	// The part of the resized image that lands in the crop.
-	x0, x1 := max(0, g.ox), min(g.rw, g.ox+c)
-	y0, y1 := max(0, g.oy), min(g.rh, g.oy+c)
-	if x0 >= x1 || y0 >= y1 {
+	if p.empty() {
 		return crop, src, nil
 	}
-	out := crop[((y0-g.oy)*c+(x0-g.ox))*ch:]
-	stride := c * ch
-	switch {
-	case src.nearest && (g.rw != w || g.rh != h):
-		s.ax.setNearest(w, g.rw, x0, x1)
-		s.ay.setNearest(h, g.rh, y0, y1)
-		s.resampleNearest(&src, out, stride)
+	g := p.g
+	if !p.turned() {
+		out := crop[((p.y0-g.oy)*c+(p.x0-g.ox))*ch:]
+		s.resize(&src, cfg.Filter, w, h, p.srw, p.srh, p.sx0, p.sx1, p.sy0, p.sy1, out, c*ch)
 		return crop, src, nil
-	case g.rw == w:
-		s.ax.setIdentity(x0, x1)
-	default:
-		s.ax.setFilter(w, g.rw, x0, x1, src.wide, cfg.Filter)
 	}
-	if g.rh == h {
-		s.ay.setIdentity(y0, y1)
-	} else {
-		s.ay.setFilter(h, g.rh, y0, y1, src.wide, cfg.Filter)
-	}
-	if src.wide {
-		s.resample32(&src, out, stride)
-	} else {
-		s.resample8(&src, out, stride)
+	// Resize the stored image over the window that lands in the crop, then
+	// place every pixel where the orientation puts it.
+	wx, wy := p.sx1-p.sx0, p.sy1-p.sy0
+	s.turn = grow(s.turn, wx*wy*ch)
+	tmp := s.turn[:wx*wy*ch]
+	s.resize(&src, cfg.Filter, w, h, p.srw, p.srh, p.sx0, p.sx1, p.sy0, p.sy1, tmp, wx*ch)
+	for y := p.y0; y < p.y1; y++ {
+		for x := p.x0; x < p.x1; x++ {
+			sx, sy := p.stored(x, y)
+			d := ((y-g.oy)*c + (x - g.ox)) * ch
+			o := ((sy-p.sy0)*wx + (sx - p.sx0)) * ch
+			copy(crop[d:d+ch], tmp[o:o+ch])
+		}
 	}
 	return crop, src, nil
+}
+
+// resize resamples the w×h source to rw×rh with filter f and writes the
+// output window [x0, x1) × [y0, y1) to out (row stride stride).
+func (s *Scratch) resize(src *source, f Filter, w, h, rw, rh, x0, x1, y0, y1 int, out []uint8, stride int) {
+	switch {
+	case src.nearest && (rw != w || rh != h):
+		s.ax.setNearest(w, rw, x0, x1)
+		s.ay.setNearest(h, rh, y0, y1)
+		s.resampleNearest(src, out, stride)
+		return
+	case rw == w:
+		s.ax.setIdentity(x0, x1)
+	default:
+		s.ax.setFilter(w, rw, x0, x1, src.wide, f)
+	}
+	if rh == h {
+		s.ay.setIdentity(y0, y1)
+	} else {
+		s.ay.setFilter(h, rh, y0, y1, src.wide, f)
+	}
+	if src.wide {
+		s.resample32(src, out, stride)
+	} else {
+		s.resample8(src, out, stride)
+	}
 }
 
 // finalRGB converts pixel i of the crop buffer to RGB.

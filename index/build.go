@@ -4,10 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -40,6 +38,13 @@ type UpdateOptions struct {
 	// Warn, if set, is called for every file or folder that is skipped
 	// because it cannot be read or decoded.
 	Warn func(path string, err error)
+	// SkipFailed, if set, is asked about every new or changed file before
+	// it is embedded: a file it accepts (one that failed before and has
+	// not changed since) is left out and counted in Stats.SkippedFailed.
+	SkipFailed func(Entry) bool
+	// Failed, if set, is called with the entry of every file that could
+	// not be read or decoded (after Warn), e.g. to remember it.
+	Failed func(Entry, error)
 	// Checkpoint, if set, is called with the index every CheckpointEvery
 	// while embedding (e.g. to save it), so that even a killed process
 	// keeps most of its work.
@@ -75,6 +80,14 @@ type Stats struct {
 	Failed int `json:"failed"`
 	// Ignored counts files without an image extension.
 	Ignored int `json:"ignored"`
+	// SkippedFailed counts files left out because they failed before and
+	// have not changed (see UpdateOptions.SkipFailed).
+	SkippedFailed int `json:"skipped_failed"`
+	// Links counts symbolic links to folders that were followed; Loops
+	// those not followed because they lead back to an enclosing folder
+	// (each also reported through Warn with ErrLinkLoop).
+	Links int `json:"links"`
+	Loops int `json:"loops"`
 	// Pending counts new or changed files not embedded because Update
 	// was interrupted; a changed file's old vector is dropped, so a later
 	// Update embeds it again.
@@ -119,7 +132,13 @@ func Update(ctx context.Context, x *Index, roots []string, opt UpdateOptions) (S
 		abs[i] = a
 	}
 
-	found, err := walk(ctx, abs, warn, &st)
+	loop := func(path string) {
+		st.Loops++
+		if opt.Warn != nil {
+			opt.Warn(path, ErrLinkLoop)
+		}
+	}
+	found, err := walk(ctx, abs, warn, loop, &st)
 	if err != nil {
 		return st, err
 	}
@@ -130,11 +149,15 @@ func Update(ctx context.Context, x *Index, roots []string, opt UpdateOptions) (S
 	for _, e := range found {
 		seen[e.Path] = true
 		if i, ok := x.Lookup(e.Path); !ok || x.entries[i] != e {
+			if !ok && opt.SkipFailed != nil && opt.SkipFailed(e) {
+				st.SkippedFailed++
+				continue
+			}
 			todo = append(todo, e)
 			redo[e.Path] = ok
 		}
 	}
-	st.Kept = len(found) - len(todo)
+	st.Kept = len(found) - len(todo) - st.SkippedFailed
 	// Drop deleted files and the old vectors of changed ones.
 	x.Retain(func(e Entry) bool {
 		if _, ok := redo[e.Path]; ok {
@@ -173,57 +196,6 @@ func under(path string, roots []string) bool {
 		}
 	}
 	return false
-}
-
-// walk lists the image files under roots, sorted by path, without
-// duplicates.
-func walk(ctx context.Context, roots []string, warn func(string, error), st *Stats) ([]Entry, error) {
-	var out []Entry
-	seen := map[string]bool{}
-	for _, root := range roots {
-		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			if err != nil {
-				warn(path, err)
-				if d != nil && d.IsDir() {
-					return fs.SkipDir
-				}
-				return nil
-			}
-			if d.IsDir() {
-				if path != root && strings.HasPrefix(d.Name(), ".") {
-					return fs.SkipDir // hidden folders (.git, .cache, …)
-				}
-				return nil
-			}
-			if !slices.Contains(ImageExtensions, strings.ToLower(filepath.Ext(path))) {
-				st.Ignored++
-				return nil
-			}
-			if seen[path] {
-				return nil
-			}
-			info, err := os.Stat(path) // follows symbolic links
-			if err != nil {
-				warn(path, err)
-				return nil
-			}
-			if !info.Mode().IsRegular() {
-				st.Ignored++
-				return nil
-			}
-			seen[path] = true
-			out = append(out, Entry{Path: path, Size: info.Size(), ModTime: info.ModTime().UnixNano()})
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	slices.SortFunc(out, func(a, b Entry) int { return strings.Compare(a.Path, b.Path) })
-	return out, nil
 }
 
 // loaded is one decoded file on its way to the embedder.
@@ -350,6 +322,9 @@ func embedAll(ctx context.Context, x *Index, todo []Entry, opt UpdateOptions, st
 			st.Failed++
 			if opt.Warn != nil {
 				opt.Warn(l.e.Path, l.err)
+			}
+			if opt.Failed != nil {
+				opt.Failed(l.e, l.err)
 			}
 			st.Pending--
 			done++

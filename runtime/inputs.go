@@ -98,7 +98,9 @@ func (m *Model) EmbedImages(imgs []image.Image) ([][]float32, error) {
 }
 
 // ImageInput reads an image file and returns what the image tower takes:
-// the decoded and preprocessed 3×S×S pixels for a ViT, or for SimpleCLIP
+// the decoded and preprocessed 3×S×S pixels for a ViT (turned by the
+// file's EXIF orientation unless Options.IgnoreEXIF, decoded at a reduced
+// scale with Options.FastDecode), or for SimpleCLIP
 // (whose image tower reads precomputed features) the one feature vector the
 // file holds (see ReadFeatures). Errors name the file.
 func (m *Model) ImageInput(path string) ([]float32, error) {
@@ -112,15 +114,10 @@ func (m *Model) ImageInput(path string) ([]float32, error) {
 		}
 		return f[0], nil
 	}
-	img, err := m.DecodeImage(path)
-	if err != nil {
-		return nil, err
+	if !m.fam.hasVision() {
+		return nil, fmt.Errorf("model has no image tower that takes pixels")
 	}
-	pix, err := m.Preprocess(img)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return pix, nil
+	return imageproc.LoadFile(path, *m.fam.pixels(), m.load)
 }
 
 // EmbedImageFiles reads and embeds image files (ImageInput, then

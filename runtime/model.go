@@ -40,6 +40,16 @@ type Options struct {
 	// MaxBatch bounds how many images or texts one forward pass takes;
 	// larger requests are split. 0 means 16 images or 64 texts.
 	MaxBatch int
+	// FastDecode decodes JPEG files at 1/2, 1/4 or 1/8 scale in the DCT
+	// domain (Pillow's draft mode) before the usual resize; see
+	// imageproc.LoadOptions.
+	FastDecode bool
+	// IgnoreEXIF embeds image files as stored, as OpenAI's pipeline does,
+	// instead of turning them by their EXIF orientation first.
+	IgnoreEXIF bool
+	// ImageBudget, if set, bounds the decoded pixels of all image files
+	// being read at once (see imageproc.Budget).
+	ImageBudget *imageproc.Budget
 }
 
 // Model is a model of one family (CLIP, SimpleCLIP) opened from a weight
@@ -53,6 +63,7 @@ type Model struct {
 	fam       family
 	maxPixels int64
 	maxBatch  int
+	load      imageproc.LoadOptions
 	states    sync.Pool
 	closed    atomic.Bool
 }
@@ -101,6 +112,7 @@ func newModel(f *format.File, k kernels.Kernels, opt Options) (*Model, error) {
 	if m.maxPixels <= 0 {
 		m.maxPixels = imageproc.DefaultMaxPixels
 	}
+	m.load = imageproc.LoadOptions{MaxPixels: m.maxPixels, FastDecode: opt.FastDecode, EXIF: !opt.IgnoreEXIF, Budget: opt.ImageBudget}
 	l := &loader{f: f}
 	fam, err := openFamily(l, meta, k)
 	if l.err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -9,6 +10,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -16,6 +19,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/clipinfer/clipinfer/imageproc"
 	"github.com/clipinfer/clipinfer/index"
 	"github.com/clipinfer/clipinfer/internal/atomicfile"
 	clip "github.com/clipinfer/clipinfer/runtime"
@@ -24,7 +28,7 @@ import (
 func init() {
 	register("index", command{
 		summary: "Embed the images under folders into an index file for search (incremental: only new or changed files are embedded, deleted ones dropped; Ctrl-C keeps finished work). \"index export\" writes an index as .npy + .jsonl.",
-		usage:   "-m MODEL -o INDEX [-dtype int8|f16] [-batch N] [-decoders N] [-checkpoint 1m] [-q] PATH...\n       clipinfer index export [-o PREFIX] INDEX",
+		usage:   "-m MODEL -o INDEX [-dtype int8|f16] [-batch N] [-decoders N] [-decode-mib N] [-fast-decode] [-exif=false] [-retry-failed] [-checkpoint 1m] [-q] PATH...\n       clipinfer index export [-o PREFIX] INDEX",
 		run:     runIndex,
 	})
 }
@@ -33,8 +37,10 @@ func init() {
 type indexSummary struct {
 	Index string `json:"index"`
 	index.Stats
-	Seconds     float64 `json:"seconds"`
-	ImagesPerS  float64 `json:"images_per_s"`
+	Seconds float64 `json:"seconds"`
+	// ImagesPerS is the images embedded per second of embedding (decoding
+	// included, listing and loading excluded); absent when none was.
+	ImagesPerS  float64 `json:"images_per_s,omitempty"`
 	Interrupted bool    `json:"interrupted,omitempty"`
 }
 
@@ -52,8 +58,10 @@ func runIndex(e *env, args []string) error {
 	dtypeF := fs.String("dtype", "int8", "vector storage for a new index: int8 (with one scale per vector) or f16")
 	batch := fs.Int("batch", 16, "images per forward pass")
 	decoders := fs.Int("decoders", 2, "goroutines decoding images while the model runs")
+	budget := fs.Int64("decode-mib", 192, "MiB of decoded pixels all decoders may hold at once (a larger image waits until it fits; one larger than this runs alone)")
 	every := fs.Duration("checkpoint", time.Minute, "save the index this often while embedding (0: only at the end)")
 	quiet := fs.Bool("q", false, "no progress output")
+	retry := fs.Bool("retry-failed", false, "try again the files that failed before although they have not changed (they are remembered in INDEX.failed)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -70,6 +78,11 @@ func runIndex(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if *budget < 1 {
+		return fmt.Errorf("-decode-mib must be at least 1")
+	}
+	mf.budget = imageproc.NewBudget(*budget << 20)
+	limitHeap(*budget << 20)
 	m, err := mf.open()
 	if err != nil {
 		return err
@@ -108,15 +121,23 @@ func runIndex(e *env, args []string) error {
 		stop() // a second Ctrl-C ends the process at once
 	}()
 
+	failed, err := loadFailures(*out + ".failed")
+	if err != nil {
+		return err
+	}
+	var embedTime time.Duration
 	bar := newProgress(e, "images", 0)
 	bar.quiet = *quiet
 	warnings := 0
 	var mu sync.Mutex
 	opt := index.UpdateOptions{
-		Embedder: modelEmbedder{m},
-		Decoders: *decoders,
-		Batch:    *batch,
+		Embedder:   modelEmbedder{m},
+		Decoders:   *decoders,
+		Batch:      *batch,
+		SkipFailed: func(e index.Entry) bool { return !*retry && failed.has(e) },
+		Failed:     failed.add,
 		Progress: func(p index.Progress) {
+			embedTime = p.Elapsed
 			bar.total = p.Total
 			bar.update(p.Done, p.Failed)
 		},
@@ -143,14 +164,17 @@ func runIndex(e *env, args []string) error {
 		if serr := x.Save(*out); serr != nil {
 			return errors.Join(err, serr)
 		}
+		if serr := failed.save(x); serr != nil {
+			return errors.Join(err, serr)
+		}
 	}
 	if err != nil && !interrupted {
 		return fmt.Errorf("%w (%s keeps the %d embeddings made before)", err, *out, x.Len())
 	}
 	secs := time.Since(start).Seconds()
 	sum := indexSummary{Index: *out, Stats: st, Seconds: secs, Interrupted: interrupted}
-	if secs > 0 {
-		sum.ImagesPerS = float64(st.Added+st.Changed) / secs
+	if n := st.Added + st.Changed; n > 0 && embedTime > 0 {
+		sum.ImagesPerS = float64(n) / embedTime.Seconds()
 	}
 	if err := printJSON(e.stdout, sum); err != nil {
 		return err
@@ -162,6 +186,102 @@ func runIndex(e *env, args []string) error {
 		return fmt.Errorf("interrupted: %s keeps %d embeddings; run the same command again to embed the %d files left", *out, x.Len(), st.Pending)
 	}
 	return nil
+}
+
+// failures remembers the files that could not be decoded, by path, size
+// and modification time, in a JSON-lines file beside the index, so that
+// later runs skip them until they change.
+type failures struct {
+	path string
+	mu   sync.Mutex
+	old  map[string]index.Entry
+	new  map[string]failure
+}
+
+type failure struct {
+	index.Entry
+	Error string `json:"error"`
+}
+
+func loadFailures(path string) (*failures, error) {
+	f := &failures{path: path, old: map[string]index.Entry{}, new: map[string]failure{}}
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return f, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	for i, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if line == "" {
+			continue
+		}
+		var r failure
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			return nil, fmt.Errorf("%s line %d: %w", path, i+1, err)
+		}
+		f.old[r.Path] = r.Entry
+		f.new[r.Path] = r
+	}
+	return f, nil
+}
+
+// has reports whether e failed before with this size and time.
+func (f *failures) has(e index.Entry) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	o, ok := f.old[e.Path]
+	return ok && o == e
+}
+
+func (f *failures) add(e index.Entry, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.new[e.Path] = failure{e, oneLine(err.Error())}
+}
+
+// save writes the failures whose file is still there, unchanged, and not
+// in the index (removing the file when none is left).
+func (f *failures) save(x *index.Index) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var keep []failure
+	for _, r := range f.new {
+		if _, ok := x.Lookup(r.Path); ok {
+			continue
+		}
+		info, err := os.Stat(r.Path)
+		if err != nil || info.Size() != r.Size || info.ModTime().UnixNano() != r.ModTime {
+			continue
+		}
+		keep = append(keep, r)
+	}
+	if len(keep) == 0 {
+		if err := os.Remove(f.path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		return nil
+	}
+	slices.SortFunc(keep, func(a, b failure) int { return strings.Compare(a.Path, b.Path) })
+	return atomicfile.Write(f.path, func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		for _, r := range keep {
+			if err := enc.Encode(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// limitHeap sets a soft limit on the Go heap (unless GOMEMLIMIT is set) so
+// that the garbage of decoded images is collected before the heap grows to
+// twice what is live: decoding budget plus room for batches and the index.
+func limitHeap(budget int64) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	debug.SetMemoryLimit(budget + budget/2 + 96<<20)
 }
 
 // skipReason shortens a decoding error for a warning that already names

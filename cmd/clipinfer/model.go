@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/clipinfer/clipinfer/format"
+	"github.com/clipinfer/clipinfer/imageproc"
 	"github.com/clipinfer/clipinfer/kernels"
 	clip "github.com/clipinfer/clipinfer/runtime"
 )
@@ -36,6 +37,9 @@ type modelFlags struct {
 	threads   int
 	maxPixels int64
 	verify    bool
+	fast      bool
+	exif      bool
+	budget    *imageproc.Budget
 }
 
 // add registers -m and -verify, plus the flags of what the command does
@@ -48,7 +52,7 @@ func (m *modelFlags) add(fs *flag.FlagSet, needModel bool, uses ...modelUse) {
 			use |= u
 		}
 	}
-	m.maxPixels = defaultMaxPixels
+	m.maxPixels, m.exif = defaultMaxPixels, true
 	help := "model file (.clip) made by convert or clipinfer pull"
 	if !needModel {
 		help += " (optional)"
@@ -61,6 +65,8 @@ func (m *modelFlags) add(fs *flag.FlagSet, needModel bool, uses ...modelUse) {
 	}
 	if use&readsImages != 0 {
 		fs.Int64Var(&m.maxPixels, "max-pixels", defaultMaxPixels, "refuse images with more pixels than this (decompression bombs)")
+		fs.BoolVar(&m.fast, "fast-decode", false, "decode JPEGs at 1/2, 1/4 or 1/8 scale in the DCT domain (Pillow's draft mode; faster, embeddings differ slightly)")
+		fs.BoolVar(&m.exif, "exif", true, "turn image files by their EXIF orientation (false: as stored, OpenAI's raw pipeline)")
 	}
 }
 
@@ -162,5 +168,6 @@ func checkpointKind(path string) string {
 }
 
 func (m *modelFlags) options() clip.Options {
-	return clip.Options{Kernel: m.kernel, Threads: m.threads, MaxPixels: m.maxPixels, VerifyData: m.verify}
+	return clip.Options{Kernel: m.kernel, Threads: m.threads, MaxPixels: m.maxPixels, VerifyData: m.verify,
+		FastDecode: m.fast, IgnoreEXIF: !m.exif, ImageBudget: m.budget}
 }

@@ -34,11 +34,7 @@ func runPreprocess(e *env, args []string) error {
 		return err
 	}
 	defer m.Close()
-	img, err := m.DecodeImage(fs.Arg(0))
-	if err != nil {
-		return err
-	}
-	pix, err := m.Preprocess(img)
+	pix, err := m.ImageInput(fs.Arg(0))
 	if err != nil {
 		return err
 	}

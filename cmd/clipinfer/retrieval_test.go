@@ -119,16 +119,34 @@ func TestRetrievalCommands(t *testing.T) {
 		assert.Equal(t, index.Stats{Found: 61, Added: 60, Failed: 1, Ignored: 1, Entries: 60}, sum[0].Stats)
 		assert.Contains(t, errOut, "warning: skipped "+filepath.Join(imgDir, "broken.jpg"))
 
-		// Second run: nothing to embed. Then touch one, delete one.
+		// Second run: nothing to embed, the broken file is not retried
+		// and no rate is reported. Then touch one, delete one.
 		code, out, _ = rtRun("index", "-m", model, "-o", idx, imgDir)
 		require.Equal(t, 0, code)
-		assert.Equal(t, 60, jsonLines[indexSummary](t, out)[0].Kept)
+		second := jsonLines[indexSummary](t, out)[0]
+		assert.Equal(t, index.Stats{Found: 61, Kept: 60, SkippedFailed: 1, Ignored: 1, Entries: 60}, second.Stats)
+		assert.Zero(t, second.ImagesPerS)
+		assert.NotContains(t, out, "images_per_s")
 		require.NoError(t, os.Chtimes(paths[3], time.Now(), time.Now().Add(time.Minute)))
 		require.NoError(t, os.Remove(paths[4]))
 		code, out, _ = rtRun("index", "-m", model, "-o", idx, imgDir)
 		require.Equal(t, 0, code)
 		s := jsonLines[indexSummary](t, out)[0].Stats
-		assert.Equal(t, index.Stats{Found: 60, Kept: 58, Changed: 1, Removed: 1, Failed: 1, Ignored: 1, Entries: 59}, s)
+		assert.Equal(t, index.Stats{Found: 60, Kept: 58, Changed: 1, Removed: 1, SkippedFailed: 1, Ignored: 1, Entries: 59}, s)
+		assert.Positive(t, jsonLines[indexSummary](t, out)[0].ImagesPerS)
+
+		// -retry-failed tries the broken file again; so does changing it.
+		code, out, _ = rtRun("index", "-m", model, "-o", idx, "-retry-failed", imgDir)
+		require.Equal(t, 0, code)
+		assert.Equal(t, 1, jsonLines[indexSummary](t, out)[0].Failed)
+		broken := filepath.Join(imgDir, "broken.jpg")
+		require.NoError(t, os.WriteFile(broken, []byte("still not a jpeg"), 0o644))
+		code, out, _ = rtRun("index", "-m", model, "-o", idx, imgDir)
+		require.Equal(t, 0, code)
+		assert.Equal(t, 1, jsonLines[indexSummary](t, out)[0].Failed)
+		code, out, _ = rtRun("index", "-m", model, "-o", idx, imgDir)
+		require.Equal(t, 0, code)
+		assert.Equal(t, 1, jsonLines[indexSummary](t, out)[0].SkippedFailed)
 
 		// The stored vectors are the model's embeddings (int8-rounded).
 		x, err := index.Load(idx)

@@ -45,6 +45,9 @@ func runServe(e *env, args []string) error {
 	if err := required(fs, "m"); err != nil {
 		return err
 	}
+	if flagSet(fs, "fast-decode") || flagSet(fs, "exif") {
+		return fmt.Errorf("serve decodes uploaded images at full size and as stored: -fast-decode and -exif apply to the commands that read image files")
+	}
 	if err := nargs(fs, 0, 0, ""); err != nil {
 		return err
 	}
