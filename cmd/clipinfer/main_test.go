@@ -55,6 +55,7 @@ func TestMain(m *testing.M) {
 	os.Unsetenv(cacheDirEnv)
 	os.Unsetenv(mirrorEnv)
 	code := m.Run()
+	stopTestDB()
 	if modelPath != "" {
 		os.RemoveAll(filepath.Dir(modelPath))
 	}
