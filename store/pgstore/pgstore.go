@@ -102,6 +102,9 @@ func Open(ctx context.Context, rawURL string, opt Options) (*Store, error) {
 	cfg.AfterConnect = pgxvec.RegisterTypes
 	cfg.HealthCheckPeriod = 5 * time.Second
 	s.connCfg = cfg.ConnConfig.Copy()
+	if opt.Model != nil {
+		s.model, s.table = *opt.Model, TableName(opt.Model.Fingerprint)
+	}
 	if s.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
 		return nil, fmt.Errorf("pgstore: %s: %w", s.location, err)
 	}
