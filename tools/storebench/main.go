@@ -6,6 +6,7 @@
 //
 //	go run ./tools/storebench -n 100000 -phase all
 //	go run ./tools/storebench -n 1000000 -phase load -dir /tmp/sb1m -keep   # long; run with nice
+//	go run ./tools/storebench -n 1000000 -phase truth -dir /tmp/sb1m
 //	go run ./tools/storebench -n 1000000 -phase query -dir /tmp/sb1m        # under the timing lock
 //
 // Vectors: -dist clustered (default) draws n/100 random unit centres and
@@ -54,7 +55,7 @@ var (
 	nq       = flag.Int("queries", 200, "queries for latency and recall")
 	dist     = flag.String("dist", "clustered", "clustered or iid")
 	seed     = flag.Uint64("seed", 1, "random seed")
-	phase    = flag.String("phase", "all", "load (bulk load + HNSW build), query (latency, recall), insert (upsert throughput), file (index-file scan), or all")
+	phase    = flag.String("phase", "all", "load (bulk load + HNSW build), truth (exact top-10 and the index file, untimed), query (latency and recall of both), insert (upsert throughput), or all")
 	dir      = flag.String("dir", "", "cluster folder to keep between phases (default: temporary)")
 	keep     = flag.Bool("keep", false, "leave the cluster running at the end (with -dir)")
 	efs      = flag.String("ef", "40,100,200,400", "ef_search values to measure")
@@ -93,8 +94,10 @@ func gen(rng *rand.Rand, centres [][]float32, v []float32) {
 	}
 }
 
-// data returns the n vectors (row-major) and nq queries, reproducibly.
-func data() ([]float32, [][]float32) {
+// data returns the n vectors (row-major; nil unless withData) and nq
+// queries, reproducibly: the centres and the vectors come from one random
+// stream, the queries from another.
+func data(withData bool) ([]float32, [][]float32) {
 	d := *dim
 	rng := rand.New(rand.NewPCG(*seed, 7))
 	var centres [][]float32
@@ -105,14 +108,18 @@ func data() ([]float32, [][]float32) {
 			gen(rng, nil, centres[i])
 		}
 	}
-	all := make([]float32, *n*d)
-	for i := range *n {
-		gen(rng, centres, all[i*d:(i+1)*d])
+	var all []float32
+	if withData {
+		all = make([]float32, *n*d)
+		for i := range *n {
+			gen(rng, centres, all[i*d:(i+1)*d])
+		}
 	}
+	qrng := rand.New(rand.NewPCG(*seed, 8))
 	qs := make([][]float32, *nq)
 	for i := range qs {
 		qs[i] = make([]float32, d)
-		gen(rng, centres, qs[i])
+		gen(qrng, centres, qs[i])
 	}
 	return all, qs
 }
@@ -247,8 +254,9 @@ func run() error {
 		}
 	}
 	model := index.ModelInfo{Fingerprint: fmt.Sprintf("bench:%s:%d:%d:%d", *dist, *n, *dim, *seed), Name: "storebench", Dim: *dim}
+	do := func(p string) bool { return *phase == "all" || *phase == p }
 	t0 := time.Now()
-	all, qs := data()
+	all, qs := data(do("load") || do("truth") || do("insert"))
 	emit(result{"what": "generate", "n": *n, "dim": *dim, "dist": *dist, "seconds": time.Since(t0).Seconds()})
 	s, err := pgstore.Open(ctx, url, pgstore.Options{Model: &model})
 	if err != nil {
@@ -256,7 +264,38 @@ func run() error {
 	}
 	defer s.Close()
 	pool, table := s.Pool(), s.Table()
-	do := func(p string) bool { return *phase == "all" || *phase == p }
+	truthFile := filepath.Join(*dir, "truth.json")
+	idxFile := filepath.Join(*dir, "file.idx")
+	if *dir == "" {
+		tmp, err := os.MkdirTemp("", "storebench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		truthFile, idxFile = filepath.Join(tmp, "truth.json"), filepath.Join(tmp, "file.idx")
+	}
+	if do("truth") {
+		// Not timed: the exact answers and the index file for the query
+		// phase, which then needs neither the vectors nor this work.
+		t := time.Now()
+		exact := truth(all, qs)
+		b, _ := json.Marshal(exact)
+		if err := os.WriteFile(truthFile, b, 0o644); err != nil {
+			return err
+		}
+		x, err := index.New(index.ModelInfo{Fingerprint: "bench", Dim: *dim}, index.Int8)
+		if err != nil {
+			return err
+		}
+		d := *dim
+		for i := range *n {
+			x.Add(index.Entry{Path: path(i), Size: 1, ModTime: 1}, all[i*d:(i+1)*d])
+		}
+		if err := x.Save(idxFile); err != nil {
+			return err
+		}
+		emit(result{"what": "exact_truth_and_file", "seconds": time.Since(t).Seconds()})
+	}
 
 	if do("load") {
 		if _, err := pool.Exec(ctx, fmt.Sprintf(`DROP INDEX IF EXISTS %s_hnsw`, table)); err != nil {
@@ -305,9 +344,14 @@ func run() error {
 	}
 
 	if do("query") {
-		t := time.Now()
-		exact := truth(all, qs)
-		emit(result{"what": "exact_truth", "seconds": time.Since(t).Seconds()})
+		var exact [][]string
+		b, err := os.ReadFile(truthFile)
+		if err != nil {
+			return fmt.Errorf("run -phase truth first: %w", err)
+		}
+		if err := json.Unmarshal(b, &exact); err != nil {
+			return err
+		}
 		// Warm the caches once.
 		if _, err := s.SearchBatch(ctx, qs[:min(20, len(qs))], 10); err != nil {
 			return err
@@ -336,7 +380,9 @@ func run() error {
 			p50, p95 := quantiles(lat)
 			emit(result{"what": "pg_hnsw_search", "rows": *n, "ef_search": ef, "k": 10, "recall_at_10": recall(exact, got), "p50_ms": p50, "p95_ms": p95})
 		}
-		fileCompare(all, qs, exact)
+		if err := fileCompare(idxFile, qs, exact); err != nil {
+			return err
+		}
 	}
 
 	if do("insert") {
@@ -365,29 +411,29 @@ func run() error {
 	return nil
 }
 
-// fileCompare builds the int8 index file for the same vectors and measures
-// its exact scan.
-func fileCompare(all []float32, qs [][]float32, exact [][]string) {
-	d := *dim
-	x, err := index.New(index.ModelInfo{Fingerprint: "bench", Dim: d}, index.Int8)
+// fileCompare measures the exact scan of the int8 index file made by the
+// truth phase for the same vectors.
+func fileCompare(idxFile string, qs [][]float32, exact [][]string) error {
+	x, err := index.Load(idxFile)
 	if err != nil {
-		panic(err)
+		return err
 	}
-	for i := range *n {
-		x.Add(index.Entry{Path: path(i), Size: 1, ModTime: 1}, all[i*d:(i+1)*d])
+	fi, err := os.Stat(idxFile)
+	if err != nil {
+		return err
 	}
-	b, _ := x.Encode()
 	got := make([][]index.Hit, len(qs))
 	lat := make([]time.Duration, len(qs))
 	for i, q := range qs {
 		t := time.Now()
 		h, err := x.Search(q, 10, index.SearchOptions{})
 		if err != nil {
-			panic(err)
+			return err
 		}
 		lat[i] = time.Since(t)
 		got[i] = h
 	}
 	p50, p95 := quantiles(lat)
-	emit(result{"what": "file_int8_scan", "rows": *n, "k": 10, "recall_at_10": recall(exact, got), "p50_ms": p50, "p95_ms": p95, "file_bytes": len(b), "threads": 2})
+	emit(result{"what": "file_int8_scan", "rows": x.Len(), "k": 10, "recall_at_10": recall(exact, got), "p50_ms": p50, "p95_ms": p95, "file_bytes": fi.Size(), "threads": 2})
+	return nil
 }
