@@ -34,9 +34,9 @@ import (
 )
 
 // DefaultEfSearch is the HNSW search breadth (hnsw.ef_search) used unless
-// the URL sets ef_search: it gives recall@10 ≥ 0.98 in the measurements of
-// docs/RETRIEVAL.md.
-const DefaultEfSearch = 100
+// the URL sets ef_search. Measured recall@10 against an exact scan
+// (docs/RETRIEVAL.md): 0.9995 at 100,000 vectors, 0.97 at 1,000,000.
+const DefaultEfSearch = 200
 
 // Options tune Open.
 type Options struct {
