@@ -30,6 +30,9 @@ var (
 // PostgreSQL with pgvector is not installed.
 func testDB(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("starts PostgreSQL: skipped in -short mode (the arm64 suite under qemu)")
+	}
 	pgOnce.Do(func() { pgCluster, pgErr = pgtest.Start(pgtest.Options{}) })
 	if errors.Is(pgErr, pgtest.ErrUnavailable) {
 		t.Skip("needs PostgreSQL with pgvector: " + pgErr.Error())

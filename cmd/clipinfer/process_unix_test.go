@@ -39,6 +39,9 @@ var listening = regexp.MustCompile(`url=(http://127\.0\.0\.1:\d+)`)
 // until it listens. The test's cleanup stops it (SIGTERM, then SIGKILL).
 func startServe(t *testing.T, args ...string) *process {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("starts server processes: skipped in -short mode (the arm64 suite under qemu cannot re-execute itself)")
+	}
 	p := &process{stderr: &lockedBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(os.Args[0], append([]string{"serve"}, args...)...)
 	p.cmd.Env = append(os.Environ(), asCommandEnv+"=1")

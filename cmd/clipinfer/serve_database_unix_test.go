@@ -42,6 +42,9 @@ func searchImage(t *testing.T, base, path string, k int) (int, []server.Result) 
 // database in /healthz and /metrics, become unready (without exiting)
 // while the database is down and ready again when it is back.
 func TestServeDatabase(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts PostgreSQL and server processes: skipped in -short mode")
+	}
 	cl, err := pgtest.Start(pgtest.Options{})
 	if errors.Is(err, pgtest.ErrUnavailable) {
 		t.Skip("needs PostgreSQL with pgvector: " + err.Error())

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"flag"
 	"fmt"
 	"math"
 	"os"
@@ -34,6 +35,13 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		// -short runs (the arm64 suite under qemu) leave the database to
+		// the native run.
+		skipWhy = "skipped in -short mode"
+		os.Exit(m.Run())
+	}
 	c, err := pgtest.Start(pgtest.Options{})
 	if err != nil {
 		if !errors.Is(err, pgtest.ErrUnavailable) {
