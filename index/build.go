@@ -173,7 +173,21 @@ func Update(ctx context.Context, x *Index, roots []string, opt UpdateOptions) (S
 		x.touch()
 	}
 	st.Pending = len(todo)
-	err = embedAll(ctx, x, todo, opt, &st)
+	lastCheckpoint := time.Now()
+	err = embedAll(ctx, todo, opt, &st, func(es []Entry, vs [][]float32) error {
+		for i, e := range es {
+			if err := x.Add(e, vs[i]); err != nil {
+				return err
+			}
+		}
+		if opt.Checkpoint != nil && opt.CheckpointEvery > 0 && time.Since(lastCheckpoint) >= opt.CheckpointEvery {
+			lastCheckpoint = time.Now()
+			if err := opt.Checkpoint(x); err != nil {
+				return fmt.Errorf("index: checkpoint: %w", err)
+			}
+		}
+		return nil
+	})
 	for _, e := range todo {
 		if _, ok := x.Lookup(e.Path); !ok {
 			continue
@@ -205,9 +219,47 @@ type loaded struct {
 	err error
 }
 
+// Walk lists the image files under roots (files or folders, walked
+// recursively, made absolute, symbolic links to folders followed once),
+// sorted by path and without duplicates, as Update does: hidden folders are
+// skipped, unreadable ones reported to warn, link loops reported to loop,
+// and st's Ignored, Links and Loops counted. It also returns the absolute
+// roots.
+func Walk(ctx context.Context, roots []string, warn func(path string, err error), loop func(path string), st *Stats) (found []Entry, absRoots []string, err error) {
+	absRoots = make([]string, len(roots))
+	for i, r := range roots {
+		a, err := filepath.Abs(r)
+		if err != nil {
+			return nil, nil, fmt.Errorf("index: %s: %w", r, err)
+		}
+		if _, err := os.Stat(a); err != nil {
+			return nil, nil, fmt.Errorf("index: %w", err)
+		}
+		absRoots[i] = a
+	}
+	found, err = walk(ctx, absRoots, warn, loop, st)
+	return found, absRoots, err
+}
+
+// Under reports whether path is one of roots or inside one of them.
+func Under(path string, roots []string) bool { return under(path, roots) }
+
+// EmbedFiles decodes and embeds files as Update does (opt.Decoders
+// goroutines decoding while the model embeds batches of opt.Batch) and hands
+// every finished batch, in order, to sink. Files that cannot be decoded are
+// reported to opt.Warn and counted in st.Failed; st.Pending counts the files
+// not handed to sink when ctx ends. opt.Checkpoint is not used.
+func EmbedFiles(ctx context.Context, files []Entry, opt UpdateOptions, st *Stats, sink func([]Entry, [][]float32) error) error {
+	if opt.Embedder == nil {
+		return errors.New("index: embed: no embedder")
+	}
+	st.Pending += len(files)
+	return embedAll(ctx, files, opt, st, sink)
+}
+
 // embedAll decodes todo on several goroutines and embeds the results in
-// batches, adding them to x, until done or ctx is cancelled.
-func embedAll(ctx context.Context, x *Index, todo []Entry, opt UpdateOptions, st *Stats) error {
+// batches, handing each to sink, until done or ctx is cancelled.
+func embedAll(ctx context.Context, todo []Entry, opt UpdateOptions, st *Stats, sink func([]Entry, [][]float32) error) error {
 	if len(todo) == 0 {
 		if opt.Progress != nil {
 			opt.Progress(Progress{})
@@ -268,7 +320,6 @@ func embedAll(ctx context.Context, x *Index, todo []Entry, opt UpdateOptions, st
 	}()
 
 	start := time.Now()
-	lastCheckpoint := start
 	done := 0
 	var pend []loaded
 	progress := func() {
@@ -291,21 +342,17 @@ func embedAll(ctx context.Context, x *Index, todo []Entry, opt UpdateOptions, st
 		if len(vs) != len(pend) {
 			return fmt.Errorf("index: embed returned %d vectors for %d images", len(vs), len(pend))
 		}
+		es := make([]Entry, len(pend))
 		for i, p := range pend {
-			if err := x.Add(p.e, vs[i]); err != nil {
-				return err
-			}
+			es[i] = p.e
+		}
+		if err := sink(es, vs); err != nil {
+			return err
 		}
 		done += len(pend)
 		st.Pending -= len(pend)
 		pend = pend[:0]
 		progress()
-		if opt.Checkpoint != nil && opt.CheckpointEvery > 0 && time.Since(lastCheckpoint) >= opt.CheckpointEvery {
-			lastCheckpoint = time.Now()
-			if err := opt.Checkpoint(x); err != nil {
-				return fmt.Errorf("index: checkpoint: %w", err)
-			}
-		}
 		return nil
 	}
 	for r := range results {

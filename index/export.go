@@ -16,17 +16,7 @@ import (
 // streams, so memory use does not grow with the index.
 func (x *Index) ExportNPY(w io.Writer) error {
 	bw := bufio.NewWriterSize(w, 1<<20)
-	dict := fmt.Sprintf("{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d), }", x.Len(), x.Dim())
-	// magic (6) + version (2) + header length (2) + dict + '\n', padded
-	// with spaces to a multiple of 64 as NumPy does.
-	total := (10 + len(dict) + 1 + 63) / 64 * 64
-	hdr := make([]byte, 0, total)
-	hdr = append(hdr, "\x93NUMPY\x01\x00"...)
-	hdr = binary.LittleEndian.AppendUint16(hdr, uint16(total-10))
-	hdr = append(hdr, dict...)
-	hdr = append(hdr, strings.Repeat(" ", total-10-len(dict)-1)...)
-	hdr = append(hdr, '\n')
-	if _, err := bw.Write(hdr); err != nil {
+	if _, err := bw.Write(NPYHeader(x.Len(), x.Dim())); err != nil {
 		return fmt.Errorf("index: export npy: %w", err)
 	}
 	v := make([]float32, x.Dim())
@@ -44,6 +34,23 @@ func (x *Index) ExportNPY(w io.Writer) error {
 		return fmt.Errorf("index: export npy: %w", err)
 	}
 	return nil
+}
+
+// NPYHeader returns the header of a NumPy .npy file (format 1.0) holding a
+// little-endian float32 array of shape (rows, dim) in C order; the rows
+// follow it as rows·dim float32 values.
+func NPYHeader(rows, dim int) []byte {
+	dict := fmt.Sprintf("{'descr': '<f4', 'fortran_order': False, 'shape': (%d, %d), }", rows, dim)
+	// magic (6) + version (2) + header length (2) + dict + '\n', padded
+	// with spaces to a multiple of 64 as NumPy does.
+	total := (10 + len(dict) + 1 + 63) / 64 * 64
+	hdr := make([]byte, 0, total)
+	hdr = append(hdr, "\x93NUMPY\x01\x00"...)
+	hdr = binary.LittleEndian.AppendUint16(hdr, uint16(total-10))
+	hdr = append(hdr, dict...)
+	hdr = append(hdr, strings.Repeat(" ", total-10-len(dict)-1)...)
+	hdr = append(hdr, '\n')
+	return hdr
 }
 
 // ExportRecord is one line of ExportJSONL: the row of the .npy array and

@@ -16,7 +16,7 @@ import (
 
 	"github.com/clipinfer/clipinfer/analysis"
 	"github.com/clipinfer/clipinfer/imageproc"
-	"github.com/clipinfer/clipinfer/index"
+	"github.com/clipinfer/clipinfer/store"
 )
 
 // httpError carries a status code with an error.
@@ -347,7 +347,7 @@ type Result struct {
 }
 
 func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) error {
-	if s.cfg.Index == nil {
+	if s.cfg.Store == nil {
 		return &httpError{http.StatusNotFound, errors.New("no index loaded: start the server with -index")}
 	}
 	var req *request
@@ -407,7 +407,7 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return unprocessable(err)
 		}
-		hits, err := s.cfg.Index.Search(q[0], k, index.SearchOptions{})
+		hits, err := s.searchStore(r.Context(), q[0], k)
 		if err != nil {
 			return err
 		}
@@ -432,13 +432,20 @@ type Health struct {
 	Dim          int    `json:"dim"`
 	IndexEntries int    `json:"index_entries"`
 	InFlight     int64  `json:"in_flight"`
+	// Index describes the index serving /v1/search, if any.
+	Index *store.Status `json:"index,omitempty"`
 }
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) error {
 	h := Health{Status: "ok", Model: s.cfg.ModelName, Fingerprint: s.cfg.Fingerprint, Dim: s.cfg.Model.EmbedDim(), InFlight: s.metrics.inFlight.Load()}
-	if s.cfg.Index != nil {
-		h.IndexEntries = s.cfg.Index.Len()
+	code := http.StatusOK
+	if s.cfg.Store != nil {
+		st := s.storeStatus(r.Context())
+		h.Index, h.IndexEntries = &st, st.Entries
+		if !st.Ready {
+			h.Status, code = "unready", http.StatusServiceUnavailable
+		}
 	}
-	writeJSON(w, http.StatusOK, h)
+	writeJSON(w, code, h)
 	return nil
 }

@@ -123,6 +123,7 @@ func (m *metrics) write(w io.Writer, s *Server) {
 	if rss, ok := residentBytes(); ok {
 		gauge("clipinfer_resident_memory_bytes", "Resident set size of the process.", rss)
 	}
+	s.writeStoreMetrics(&b)
 	gauge("clipinfer_uptime_seconds", "Seconds since the server started.", int64(time.Since(m.start).Seconds()))
 	io.WriteString(w, b.String())
 }

@@ -33,6 +33,7 @@ import (
 
 	"github.com/clipinfer/clipinfer/index"
 	clip "github.com/clipinfer/clipinfer/runtime"
+	"github.com/clipinfer/clipinfer/store"
 )
 
 // Model is what the server needs from a model; *runtime.Model provides it.
@@ -65,6 +66,11 @@ type Config struct {
 	// Index, if set, serves /v1/search. It must not be modified while the
 	// server runs.
 	Index *index.Index
+	// Store, if set, serves /v1/search instead of Index: an index file that
+	// may be reloaded while serving (store.File) or a database shared with
+	// other servers (store/pgstore). Its state shows in /healthz (503
+	// while it cannot answer searches) and /metrics.
+	Store store.Store
 
 	// MaxBodyBytes bounds a request body (default 32 MiB).
 	MaxBodyBytes int64
@@ -100,12 +106,14 @@ func (c *Config) defaults() error {
 	if c.Model == nil {
 		return errors.New("server: no model")
 	}
-	if c.Index != nil {
-		if err := c.Index.CheckModel(c.Fingerprint); err != nil {
-			return fmt.Errorf("server: %w", err)
-		}
-		if c.Index.Dim() != c.Model.EmbedDim() {
-			return fmt.Errorf("server: index holds %d-d vectors, the model makes %d-d", c.Index.Dim(), c.Model.EmbedDim())
+	if c.Store == nil && c.Index != nil {
+		c.Store = store.NewMemory(c.Index, index.SearchOptions{})
+	}
+	if c.Store != nil {
+		if m := c.Store.Model(); m.Fingerprint != c.Fingerprint {
+			return fmt.Errorf("server: %w (index: %s, model: %s)", index.ErrModelMismatch, m.Fingerprint, c.Fingerprint)
+		} else if m.Dim != c.Model.EmbedDim() {
+			return fmt.Errorf("server: index holds %d-d vectors, the model makes %d-d", m.Dim, c.Model.EmbedDim())
 		}
 	}
 	set := func(v *int, d int) {
@@ -152,6 +160,7 @@ type Server struct {
 	metrics *metrics
 	mux     *http.ServeMux
 	allowed map[string][]string // path → methods, for 405 answers
+	status  statusCache
 }
 
 // New checks cfg and returns a server.

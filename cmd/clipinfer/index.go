@@ -23,6 +23,7 @@ import (
 	"github.com/clipinfer/clipinfer/index"
 	"github.com/clipinfer/clipinfer/internal/atomicfile"
 	clip "github.com/clipinfer/clipinfer/runtime"
+	"github.com/clipinfer/clipinfer/store"
 )
 
 func init() {
@@ -54,7 +55,7 @@ func runIndex(e *env, args []string) error {
 	fs := flags(e, "index")
 	var mf modelFlags
 	mf.add(fs, true, runsTowers, readsImages)
-	out := fs.String("o", "", "index file to create or update")
+	out := fs.String("o", "", "index file to create or update, or a postgres:// database URL")
 	dtypeF := fs.String("dtype", "int8", "vector storage for a new index: int8 (with one scale per vector) or f16")
 	batch := fs.Int("batch", 16, "images per forward pass")
 	decoders := fs.Int("decoders", 2, "goroutines decoding images while the model runs")
@@ -96,22 +97,17 @@ func runIndex(e *env, args []string) error {
 		return fmt.Errorf("%s has no image tower", mf.path)
 	}
 
-	x, err := index.Load(*out)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		x, err = index.New(index.ModelInfo{Fingerprint: fp, Name: filepath.Base(mf.path), Dim: m.EmbedDim()}, dtype)
-		if err != nil {
-			return err
-		}
-	case err != nil:
+	info := index.ModelInfo{Fingerprint: fp, Name: filepath.Base(mf.path), Dim: m.EmbedDim()}
+	x, err := openStore(context.Background(), *out, &info, true, dtype, index.SearchOptions{}, false)
+	if err != nil {
 		return err
-	default:
-		if err := x.CheckModel(fp); err != nil {
-			return fmt.Errorf("%s: %w", *out, err)
+	}
+	defer x.Close()
+	if f, ok := x.(*store.File); ok {
+		if flagSet(fs, "dtype") && f.Index().DType() != dtype {
+			return fmt.Errorf("%s stores %s vectors, not %s: use another -o to build a %s index", *out, f.Index().DType(), dtype, dtype)
 		}
-		if flagSet(fs, "dtype") && x.DType() != dtype {
-			return fmt.Errorf("%s stores %s vectors, not %s: use another -o to build a %s index", *out, x.DType(), dtype, dtype)
-		}
+		f.CheckpointEvery = *every
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -121,9 +117,13 @@ func runIndex(e *env, args []string) error {
 		stop() // a second Ctrl-C ends the process at once
 	}()
 
-	failed, err := loadFailures(*out + ".failed")
-	if err != nil {
-		return err
+	// Files that failed are remembered beside an index file; a database
+	// run remembers them only while it runs.
+	failed := &failures{old: map[string]index.Entry{}, new: map[string]failure{}}
+	if _, ok := x.(*store.File); ok {
+		if failed, err = loadFailures(*out + ".failed"); err != nil {
+			return err
+		}
 	}
 	var embedTime time.Duration
 	bar := newProgress(e, "images", 0)
@@ -151,28 +151,25 @@ func runIndex(e *env, args []string) error {
 				bar.warn("warning: more files skipped; the summary counts them")
 			}
 		},
-		Checkpoint:      func(x *index.Index) error { return x.Save(*out) },
-		CheckpointEvery: *every,
 	}
 	start := time.Now()
-	st, err := index.Update(ctx, x, fs.Args(), opt)
+	st, err := x.Update(ctx, fs.Args(), opt)
 	bar.finish()
 	interrupted := errors.Is(err, context.Canceled)
-	// Whatever happened, every entry in x is complete: keep the work done
-	// (unless Update failed before changing anything).
-	if err == nil || st.Found > 0 || st.Removed > 0 {
-		if serr := x.Save(*out); serr != nil {
-			return errors.Join(err, serr)
-		}
-		if serr := failed.save(x); serr != nil {
+	// Whatever happened, every entry the store holds is complete (a file
+	// is saved with every finished embedding, a database has committed
+	// every finished batch); the failures beside an index file are saved
+	// with it.
+	if f, ok := x.(*store.File); ok && (err == nil || st.Found > 0 || st.Removed > 0) {
+		if serr := failed.save(f.Index()); serr != nil {
 			return errors.Join(err, serr)
 		}
 	}
 	if err != nil && !interrupted {
-		return fmt.Errorf("%w (%s keeps the %d embeddings made before)", err, *out, x.Len())
+		return fmt.Errorf("%w (%s keeps the %d embeddings made before)", err, redact(*out), st.Entries)
 	}
 	secs := time.Since(start).Seconds()
-	sum := indexSummary{Index: *out, Stats: st, Seconds: secs, Interrupted: interrupted}
+	sum := indexSummary{Index: redact(*out), Stats: st, Seconds: secs, Interrupted: interrupted}
 	if n := st.Added + st.Changed; n > 0 && embedTime > 0 {
 		sum.ImagesPerS = float64(n) / embedTime.Seconds()
 	}
@@ -181,9 +178,9 @@ func runIndex(e *env, args []string) error {
 	}
 	if interrupted {
 		if st.Found == 0 {
-			return fmt.Errorf("interrupted while listing files: %s is unchanged", *out)
+			return fmt.Errorf("interrupted while listing files: %s is unchanged", redact(*out))
 		}
-		return fmt.Errorf("interrupted: %s keeps %d embeddings; run the same command again to embed the %d files left", *out, x.Len(), st.Pending)
+		return fmt.Errorf("interrupted: %s keeps %d embeddings; run the same command again to embed the %d files left", redact(*out), st.Entries, st.Pending)
 	}
 	return nil
 }
@@ -302,28 +299,46 @@ func runIndexExport(e *env, args []string) error {
 	fs := flag.NewFlagSet("index export", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "usage: clipinfer index export [-o PREFIX] INDEX\n\nWrite an index's vectors as PREFIX.npy (float32, rows × dim) and one JSON line per row as PREFIX.jsonl ({\"row\",\"path\",\"size\",\"mtime_ns\"}): what FAISS, Qdrant and clip-retrieval ingest.\n\nflags:\n")
+		fmt.Fprintf(e.stderr, "usage: clipinfer index export [-o PREFIX] [-fingerprint FP] INDEX\n\nWrite an index's vectors as PREFIX.npy (float32, rows × dim) and one JSON line per row as PREFIX.jsonl ({\"row\",\"path\",\"size\",\"mtime_ns\"}): what FAISS, Qdrant and clip-retrieval ingest. INDEX is an index file or a postgres:// database URL.\n\nflags:\n")
 		fs.PrintDefaults()
 	}
-	prefix := fs.String("o", "", "output prefix (default: INDEX without its extension)")
+	prefix := fs.String("o", "", "output prefix (default: INDEX without its extension; required for a database)")
+	fingerprint := fs.String("fingerprint", "", "for a database holding several models: the model's fingerprint (or a prefix of it)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if err := nargs(fs, 1, 1, "INDEX"); err != nil {
 		return err
 	}
-	x, err := index.Load(fs.Arg(0))
+	loc := fs.Arg(0)
+	p := *prefix
+	if p == "" {
+		if store.IsDatabaseURL(loc) {
+			return errors.New("index export: give -o PREFIX to export a database")
+		}
+		p = strings.TrimSuffix(loc, filepath.Ext(loc))
+	}
+	var model *index.ModelInfo
+	if *fingerprint != "" {
+		model = &index.ModelInfo{Fingerprint: *fingerprint}
+	}
+	ctx := context.Background()
+	x, err := openStore(ctx, loc, model, false, 0, index.SearchOptions{}, false)
 	if err != nil {
 		return err
 	}
-	p := *prefix
-	if p == "" {
-		p = strings.TrimSuffix(fs.Arg(0), filepath.Ext(fs.Arg(0)))
-	}
-	if err := atomicfile.Write(p+".npy", x.ExportNPY); err != nil {
-		return err
-	}
-	if err := atomicfile.Write(p+".jsonl", x.ExportJSONL); err != nil {
+	defer x.Close()
+	// The two files are written together so that their rows match; each
+	// appears atomically.
+	rows := 0
+	err = atomicfile.Write(p+".npy", func(npy io.Writer) error {
+		return atomicfile.Write(p+".jsonl", func(jsonl io.Writer) error {
+			var err error
+			rows, err = x.Export(ctx, npy, jsonl)
+			return err
+		})
+	})
+	if err != nil {
 		return err
 	}
 	return printJSON(e.stdout, struct {
@@ -332,7 +347,7 @@ func runIndexExport(e *env, args []string) error {
 		Rows  int    `json:"rows"`
 		Dim   int    `json:"dim"`
 		Model string `json:"model_fingerprint"`
-	}{p + ".npy", p + ".jsonl", x.Len(), x.Dim(), x.Model().Fingerprint})
+	}{p + ".npy", p + ".jsonl", rows, x.Model().Dim, x.Model().Fingerprint})
 }
 
 // progress shows how far a long job is: a bar with rate and ETA redrawn in

@@ -46,6 +46,9 @@ func testModel(t *testing.T) string {
 // TestMain points every cache (XDG_CACHE_HOME, HOME, the label cache) at a
 // temporary folder, so the tests never write into the user's home.
 func TestMain(m *testing.M) {
+	if os.Getenv(asCommandEnv) == "1" {
+		main() // the test binary started as a clipinfer process (see startProcess)
+	}
 	home, err := os.MkdirTemp("", "clipinfer-cli-home-")
 	if err != nil {
 		panic(err)
@@ -55,6 +58,7 @@ func TestMain(m *testing.M) {
 	os.Unsetenv(cacheDirEnv)
 	os.Unsetenv(mirrorEnv)
 	code := m.Run()
+	stopTestDB()
 	if modelPath != "" {
 		os.RemoveAll(filepath.Dir(modelPath))
 	}

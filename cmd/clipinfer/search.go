@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/clipinfer/clipinfer/index"
 	"github.com/clipinfer/clipinfer/kernels"
+	"github.com/clipinfer/clipinfer/store"
 )
 
 func init() {
@@ -31,7 +33,7 @@ func runSearch(e *env, args []string) error {
 	fs := flags(e, "search")
 	var mf modelFlags
 	mf.add(fs, true, runsTowers, readsImages)
-	idxPath := fs.String("index", "", "index file made by clipinfer index")
+	idxPath := fs.String("index", "", "index file made by clipinfer index, or a postgres:// database URL")
 	k := fs.Int("k", 10, "hits per query")
 	var images listFlag
 	fs.Var(&images, "image", "find images like this one (repeatable)")
@@ -53,10 +55,6 @@ func runSearch(e *env, args []string) error {
 	if *k < 1 {
 		return usagef("-k must be at least 1")
 	}
-	x, err := index.Load(*idxPath)
-	if err != nil {
-		return err
-	}
 	m, err := mf.open()
 	if err != nil {
 		return err
@@ -66,9 +64,19 @@ func runSearch(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := x.CheckModel(fp); err != nil {
-		return fmt.Errorf("%s: %w", *idxPath, err)
+	ks, err := kernels.Default()
+	if mf.kernel != "" {
+		ks, err = kernels.Get(mf.kernel)
 	}
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	x, err := openStore(ctx, *idxPath, &index.ModelInfo{Fingerprint: fp}, false, 0, index.SearchOptions{Kernels: ks, Threads: mf.threads}, false)
+	if err != nil {
+		return err
+	}
+	defer x.Close()
 
 	t0 := time.Now()
 	var queries [][]float32
@@ -94,20 +102,17 @@ func runSearch(e *env, args []string) error {
 		}
 	}
 	t1 := time.Now()
-	ks, err := kernels.Default()
-	if mf.kernel != "" {
-		ks, err = kernels.Get(mf.kernel)
-	}
-	if err != nil {
-		return err
-	}
-	hits, err := x.SearchBatch(queries, *k, index.SearchOptions{Kernels: ks, Threads: mf.threads})
+	hits, err := x.SearchBatch(ctx, queries, *k)
 	if err != nil {
 		return err
 	}
 	if *timing {
-		fmt.Fprintf(e.stderr, "embedded %d queries in %s; scanned %d vectors in %s (%s kernel)\n",
-			len(queries), t1.Sub(t0).Round(time.Microsecond), x.Len(), time.Since(t1).Round(time.Microsecond), ks.Name())
+		how := ks.Name() + " kernel"
+		if _, ok := x.(*store.File); !ok {
+			how = "HNSW in the database"
+		}
+		fmt.Fprintf(e.stderr, "embedded %d queries in %s; searched %d vectors in %s (%s)\n",
+			len(queries), t1.Sub(t0).Round(time.Microsecond), x.Status(ctx).Entries, time.Since(t1).Round(time.Microsecond), how)
 	}
 	if *sheet != "" {
 		if err := writeContactSheet(*sheet, labels, hits, mf.maxPixels); err != nil {

@@ -14,12 +14,13 @@ import (
 
 	"github.com/clipinfer/clipinfer/index"
 	"github.com/clipinfer/clipinfer/server"
+	"github.com/clipinfer/clipinfer/store"
 )
 
 func init() {
 	register("serve", command{
 		summary: "Serve a JSON HTTP API: POST /v1/embeddings (OpenAI's protocol), GET /v1/models, POST /v1/classify, GET|POST /v1/search (with -index), Immich's POST /predict and Weaviate's POST /vectorize, GET /healthz, GET /metrics. Ctrl-C or SIGTERM shuts down gracefully.",
-		usage:   "-m MODEL [-index INDEX] [-alias NAME]… [-addr 127.0.0.1:8080] [-concurrency N] [-queue N] [-timeout 60s] [-max-body BYTES] [-max-batch N] [-v]",
+		usage:   "-m MODEL [-index INDEX|postgres://…] [-reload 2s] [-alias NAME]… [-addr 127.0.0.1:8080] [-concurrency N] [-queue N] [-timeout 60s] [-max-body BYTES] [-max-batch N] [-v]",
 		run:     runServe,
 	})
 }
@@ -28,7 +29,8 @@ func runServe(e *env, args []string) error {
 	fs := flags(e, "serve")
 	var mf modelFlags
 	mf.add(fs, true, runsTowers, readsImages)
-	idxPath := fs.String("index", "", "index file to serve /v1/search from")
+	idxPath := fs.String("index", "", "index file or postgres:// database URL to serve /v1/search from")
+	reload := fs.Duration("reload", 2*time.Second, "check an index file this often and reload it when replaced (0: never)")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	concurrency := fs.Int("concurrency", 0, "requests computing at once (default: number of CPUs)")
 	queue := fs.Int("queue", 0, "requests allowed to wait for a turn before the server answers 503 (default 4×concurrency; -1: none)")
@@ -60,22 +62,34 @@ func runServe(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var x *index.Index
-	if *idxPath != "" {
-		if x, err = index.Load(*idxPath); err != nil {
-			return err
-		}
-		if err := x.CheckModel(fp); err != nil {
-			return fmt.Errorf("%s: %w", *idxPath, err)
-		}
-	}
 	level := slog.LevelInfo
 	if *verbose {
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var x store.Store
+	if *idxPath != "" {
+		// A database may be down when the server starts: it then reports
+		// itself unready and connects when the database comes back.
+		info := index.ModelInfo{Fingerprint: fp, Name: filepath.Base(mf.path), Dim: m.EmbedDim()}
+		if x, err = openStore(ctx, *idxPath, &info, store.IsDatabaseURL(*idxPath), 0, index.SearchOptions{}, true); err != nil {
+			return err
+		}
+		defer x.Close()
+		if f, ok := x.(*store.File); ok && *reload > 0 {
+			go f.Watch(ctx, *reload, func(reloaded bool, err error) {
+				if err != nil {
+					logger.Error("index reload failed; serving the previous version", "err", err)
+					return
+				}
+				logger.Info("index reloaded", "entries", f.Index().Len())
+			})
+		}
+	}
 	s, err := server.New(server.Config{
-		Model: m, ModelName: filepath.Base(mf.path), Aliases: aliases, Created: modTime(mf.path), Fingerprint: fp, Index: x,
+		Model: m, ModelName: filepath.Base(mf.path), Aliases: aliases, Created: modTime(mf.path), Fingerprint: fp, Store: x,
 		MaxBodyBytes: *maxBody, MaxPixels: mf.maxPixels, MaxBatch: *maxBatch,
 		MaxConcurrent: *concurrency, MaxQueue: *queue, QueueTimeout: *queueWait, RequestTimeout: *timeout,
 		Logger: logger,
@@ -83,17 +97,16 @@ func runServe(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
 	}
-	entries := 0
+	attrs := []any{"url", "http://" + ln.Addr().String(), "model", mf.path, "kernel", m.Kernel()}
 	if x != nil {
-		entries = x.Len()
+		st := x.Status(ctx)
+		attrs = append(attrs, "index", st.Location, "index_entries", st.Entries, "index_ready", st.Ready)
 	}
-	logger.Info("listening", "url", "http://"+ln.Addr().String(), "model", mf.path, "kernel", m.Kernel(), "index_entries", entries)
+	logger.Info("listening", attrs...)
 	noticed := make(chan struct{})
 	go func() {
 		defer close(noticed)
