@@ -8,6 +8,9 @@
 #   ROUNDS=5 RUNS=10 WARMUP=2   alternating rounds, timed runs, warm-up runs
 #   BENCH_CACHE=~/.cache/clipinfer-bench   models, ONNX exports, onnxruntime-node
 #   ORT_VERSION=1.22.0          pinned onnxruntime-node; NO_ORT=1 skips ONNX Runtime
+#   CLIPCPP_SRC=auto            clip.cpp source tarball (auto: shared/anchors above the
+#                               repository); built into the cache and timed if cmake and a
+#                               C++ compiler are present; NO_CLIPCPP=1 skips clip.cpp
 # Extra arguments go to compare.py, e.g. scripts/bench.sh --f32 --threads 1.
 set -euo pipefail
 
@@ -54,6 +57,16 @@ elif command -v npm >/dev/null && command -v node >/dev/null; then
 else
 	echo "bench.sh: no node/npm; running without ONNX Runtime" >&2
 	args+=(--no-ort)
+fi
+
+# clip.cpp: built from its sources by bench/compare/clipcpp.py (cmake Release,
+# its default options) and timed in the same rounds as the other contenders.
+if [[ "${NO_CLIPCPP:-}" != 1 ]]; then
+	if command -v cmake >/dev/null && command -v g++ >/dev/null; then
+		args+=(--clipcpp "${CLIPCPP_SRC:-auto}")
+	else
+		echo "bench.sh: no cmake/g++ (apt-get install -y cmake build-essential); running without clip.cpp" >&2
+	fi
 fi
 
 out=bench/compare/results

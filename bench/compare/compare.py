@@ -19,8 +19,10 @@ The comparison harness. It
        torch.ao.quantization.quantize_dynamic quantises all of them;
      - ONNX Runtime fp32 (npm onnxruntime-node, via ort_bench.js), if found;
      - clipinfer q8 (and f32), by running `bin/clipinfer bench` per configuration;
-   clip.cpp cannot be built here: its numbers are quoted from an earlier
-   measurement on a machine of this kind and labelled as such;
+     - with --clipcpp, clip.cpp q8_0 and q4_0 (image tower, batch 1), built
+       from its source tarball by clipcpp.py; without it, clip.cpp's numbers
+       are quoted from an earlier measurement on a machine of this kind and
+       labelled as such;
 5. measures peak RSS (/usr/bin/time -v clipinfer embed) and start-up
    (clipinfer bench -startup);
 6. prints a markdown table with the "Must show" ratios of the performance
@@ -56,6 +58,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tools", "reference"))
 import models_ref  # noqa: E402  (OpenAI-layout PyTorch CLIP of the project's fixtures)
+sys.path.insert(0, HERE)
+import clipcpp  # noqa: E402  (clip.cpp built from its sources, as a contender)
 
 # ViT-B/32, OpenAI's shapes.
 SPEC = dict(embed=512, res=224, patch=32, vwidth=768, vlayers=12, twidth=512, tlayers=12, act="quick_gelu")
@@ -64,7 +68,8 @@ MIB = 1 << 20
 # Bump when ImageTower/TextTower change, so that cached ONNX exports are redone.
 ONNX_VERSION = 1
 
-# clip.cpp (ggml, q8_0, -march=native) as quoted from an earlier measurement — NOT measured here.
+# clip.cpp (ggml, q8_0, -march=native) as quoted from an earlier measurement, shown only
+# when --clipcpp does not measure it.
 CLIPCPP_QUOTED = {
     ("image", 1, 1, None): 214.0,
     ("image", 1, 2, None): 109.0,
@@ -528,8 +533,9 @@ def test_image(cache):
     return path
 
 
-def check_correctness(args, ref, torchs, ort, clips):
-    """Cosine of every contender against the OpenAI-style PyTorch fp32 forward."""
+def check_correctness(args, ref, torchs, ort, clips, ccpps=()):
+    """Cosine of every contender against the OpenAI-style PyTorch fp32 forward.
+    clip.cpp gets the same preprocessed pixels (its own resize is not used)."""
     res = []
     first = next(iter(clips.values()))
     img = test_image(args.cache)
@@ -551,6 +557,9 @@ def check_correctness(args, ref, torchs, ort, clips):
         for c in clips.values():
             got = c.embed_image(img) if tower == "image" else c.embed_tokens(x[0].tolist())
             row["cosine"][c.name] = cosine(got, want)
+        if tower == "image":
+            for c in ccpps:
+                row["cosine"][c.name] = cosine(c.embed_pixels(x[0].numpy()), want)
         res.append(row)
         log("cosine vs PyTorch fp32, %s %s:" % (tower, what),
             ", ".join("%s %.6f" % kv for kv in row["cosine"].items()))
@@ -623,6 +632,8 @@ def time_all(args, cfgs, contenders):
         order = contenders[r % len(contenders):] + contenders[:r % len(contenders)]
         for cfg in cfgs:
             for k in order:
+                if hasattr(k, "supports") and not k.supports(cfg):
+                    continue
                 runs = args.runs
                 if cfg.tower == "image" and cfg.batch > 1:
                     runs = args.batch_runs
@@ -639,6 +650,8 @@ def summarise(cfgs, per):
     for cfg in cfgs:
         row = OrderedDict()
         for name, rounds in per[cfg.id()].items():
+            if not rounds:
+                continue
             meds = [s["median_ms"] for s in rounds]
             row[name] = {"median_ms": statistics.median(meds), "min_ms": min(s["min_ms"] for s in rounds),
                          "max_ms": max(s["max_ms"] for s in rounds), "round_medians_ms": meds,
@@ -680,8 +693,15 @@ def must_show(args, per, main, rss, start):
     if "ort" in per.get(img1, {}):
         add("image q8 b1 %dt / ONNX Runtime fp32" % t1, ratio(per, img1, main, img1, "ort"), "<=", 1.0,
             "not among the targets; shown for context")
+    ccpp = [n for n in per.get(img1, {}) if n.startswith("clipcpp-")]
+    for n in ccpp:
+        for th, cfg in ((t1, img1), (t2, img2)):
+            if th:
+                add("image q8 b1 %dt / clip.cpp %s (measured, same run)" % (th, n.split("-", 1)[1]),
+                    ratio(per, cfg, main, cfg, n), "<=", 0.5 if n == "clipcpp-q8_0" else 1.0,
+                    "" if n == "clipcpp-q8_0" else "shown for context")
     q = CLIPCPP_QUOTED.get(("image", 1, t1, None))
-    if q and img1 in per:
+    if q and img1 in per and not ccpp:
         v = statistics.median(s["median_ms"] for s in per[img1][main]) / q
         rows.append({"what": "image q8 b1 %dt / clip.cpp q8_0 (QUOTED %g ms, not measured)" % (t1, q),
                      "value": v, "target": "<= 0.35", "ok": v <= 0.35, "note": ""})
@@ -751,6 +771,9 @@ def markdown(report):
     for n in names:
         if n.startswith("clipinfer-"):
             titles[n] = "clipinfer " + n.split("-", 1)[1]
+        if n.startswith("clipcpp-"):
+            titles[n] = "clip.cpp " + n.split("-", 1)[1]
+    measured_ccpp = any(n.startswith("clipcpp-") for n in names)
     L = []
     L.append("# clipinfer vs PyTorch%s — %s" % (" vs ONNX Runtime" if "ort" in names else "", report["date"]))
     L.append("")
@@ -765,6 +788,13 @@ def markdown(report):
     L.append("- clipinfer %s, kernel %s; PyTorch %s (BLAS: %s), int8 engine `%s`%s" % (
         env["git"], env.get("clipinfer_kernel") or "?", env["torch"], ", ".join(env["blas"]) or "?",
         env["qengine"], "; onnxruntime-node %s" % env["ort"] if env.get("ort") else "; ONNX Runtime not run"))
+    cc = report.get("clipcpp")
+    if cc:
+        L.append("- clip.cpp from `%s`, cmake Release with its default options (no OpenBLAS); clip.cpp compiled "
+                 "`%s %s`, ggml `%s`; `-march=native` enables %s here. Image tower only, batch 1, fed the same "
+                 "preprocessed pixels; its own resize/normalise is not timed" % (
+                     cc["source"], cc["compiler"], " ".join(f for f in cc["cxx_flags"] if not f.startswith("-I")),
+                     " ".join(cc["ggml_c_flags"]), ", ".join(cc["native_isa"])))
     if report.get("invoked_as"):
         L.append("- command: `%s`, which ran `%s`" % (report["invoked_as"], report["command"]))
     else:
@@ -776,7 +806,9 @@ def markdown(report):
                  "(OpenMP and ONNX Runtime thread pools suffer most). Compare contenders within a row, and "
                  "rerun on an idle machine before quoting scaling numbers." % (env["load"]["mean"], env["cpus"]))
     L.append("")
-    head = ["configuration"] + [titles.get(n, n) for n in names] + ["clip.cpp q8_0 (QUOTED, not measured)"]
+    head = ["configuration"] + [titles.get(n, n) for n in names]
+    if not measured_ccpp:
+        head.append("clip.cpp q8_0 (QUOTED, not measured)")
     L.append("| " + " | ".join(head) + " |")
     L.append("|" + "---|" * len(head))
     for c in cfgs:
@@ -784,9 +816,11 @@ def markdown(report):
         row = summ[cfg.id()]
         q = CLIPCPP_QUOTED.get(cfg.key)
         qs = "—" if q is None else ("%g ms" % q + (" (at 8 tokens)" if cfg.key == ("text", 1, 1, 7) else ""))
-        L.append("| " + " | ".join([cfg.label()] + [fmt_cell(row.get(n)) for n in names] + [qs]) + " |")
+        L.append("| " + " | ".join([cfg.label()] + [fmt_cell(row.get(n)) for n in names]
+                                   + ([] if measured_ccpp else [qs])) + " |")
         if cfg.tower == "image" and cfg.batch > 1:
-            L.append("| ↳ per image | " + " | ".join(fmt_cell(row.get(n), cfg.batch) for n in names) + " | — |")
+            L.append("| ↳ per image | " + " | ".join(fmt_cell(row.get(n), cfg.batch) for n in names)
+                     + ("" if measured_ccpp else " | —") + " |")
     L.append("")
     L.append("## Must show (performance targets)")
     L.append("")
@@ -817,10 +851,12 @@ def markdown(report):
         L.append("")
     L.append("## Correctness (cosine vs PyTorch fp32, OpenAI-style forward)")
     L.append("")
-    L.append("| input | " + " | ".join(titles.get(n, n) for n in report["correctness"][0]["cosine"]) + " |")
-    L.append("|---|" + "---|" * len(report["correctness"][0]["cosine"]))
+    cols = list(OrderedDict((n, 1) for r in report["correctness"] for n in r["cosine"]))
+    L.append("| input | " + " | ".join(titles.get(n, n) for n in cols) + " |")
+    L.append("|---|" + "---|" * len(cols))
     for r in report["correctness"]:
-        L.append("| %s: %s | " % (r["tower"], r["input"]) + " | ".join("%.6f" % v for v in r["cosine"].values()) + " |")
+        L.append("| %s: %s | " % (r["tower"], r["input"]) + " | ".join(
+            "%.6f" % r["cosine"][n] if n in r["cosine"] else "—" for n in cols) + " |")
     L.append("")
     L.append("## Memory and start-up (clipinfer)")
     L.append("")
@@ -832,8 +868,12 @@ def markdown(report):
     for s in report["startup"]:
         L.append("| %s %s, %d runs | median %.1f ms (%.1f–%.1f) |" % (s["contender"], s["measure"], s["runs"],
                                                                     s["median_ms"], s["min_ms"], s["max_ms"]))
-    L.append("| clip.cpp (QUOTED from an earlier measurement, not measured) | load %g ms, peak RSS %g MiB, file %g MiB |" % (
-        CLIPCPP_LOAD_MS, CLIPCPP_RSS_MIB, CLIPCPP_FILE_MIB))
+    if cc:
+        for q, b in cc["file_bytes"].items():
+            L.append("| clip.cpp %s GGUF file | %.1f MiB |" % (q, b / MIB))
+    else:
+        L.append("| clip.cpp (QUOTED from an earlier measurement, not measured) | load %g ms, peak RSS %g MiB, file %g MiB |" % (
+            CLIPCPP_LOAD_MS, CLIPCPP_RSS_MIB, CLIPCPP_FILE_MIB))
     if report.get("ort_load_ms"):
         L.append("| ONNX Runtime session creation (fp32 .onnx) | %s |" % ", ".join(
             "%s %.0f ms" % kv for kv in report["ort_load_ms"].items()))
@@ -872,6 +912,9 @@ def main():
                          "extra q8 contenders clipinfer-q8-KERNEL in the same rounds")
     ap.add_argument("--qengine", default="auto", help="PyTorch quantized engine: auto (x86, fbgemm, onednn, qnnpack in that order) or a name")
     ap.add_argument("--no-ort", action="store_true", help="skip ONNX Runtime")
+    ap.add_argument("--clipcpp", default="", metavar="TARBALL",
+                    help="build clip.cpp from this source tarball into CACHE/clipcpp and time it (q8_0 and q4_0, "
+                         "image tower, batch 1) in the same rounds; 'auto' = %s if it exists" % clipcpp.DEFAULT_TARBALL)
     ap.add_argument("--ort-dir", default="", help="folder holding node_modules/onnxruntime-node (default: CACHE/ort)")
     ap.add_argument("--cache", default=os.path.join(os.path.expanduser("~"), ".cache", "clipinfer-bench"),
                     help="model cache outside git (default ~/.cache/clipinfer-bench)")
@@ -936,15 +979,31 @@ def main():
             log("ONNX Runtime skipped: no node or no %s/node_modules/onnxruntime-node "
                 "(see bench/compare/README.md)" % ort_dir)
 
+    ccpps, ccpp_info = [], None
+    if args.clipcpp == "auto" and not os.path.exists(clipcpp.DEFAULT_TARBALL):
+        log("clip.cpp skipped: no %s" % clipcpp.DEFAULT_TARBALL)
+        args.clipcpp = ""
+    if args.clipcpp:
+        built = clipcpp.build(args.cache, clipcpp.DEFAULT_TARBALL if args.clipcpp == "auto" else args.clipcpp)
+        ggufs = clipcpp.ensure_models(built, ref.state_dict(), SPEC, args.cache, tag)
+        px = Torch("", None, None).inputs(Config("image", 1, 1))[0].numpy()
+        pixels = clipcpp.write_pixels(px, os.path.join(args.cache, "clipcpp-pixels-%d.f32" % SPEC["res"]))
+        ccpps = [clipcpp.ClipCpp(built["bench"], f, q, pixels) for q, f in ggufs.items()]
+        ccpp_info = OrderedDict(
+            source=os.path.basename(built["source"]), compiler=os.path.basename(built["compiler"]),
+            cxx_flags=built["cxx_flags"], ggml_c_flags=built["ggml_c_flags"], native_isa=clipcpp.native_isa(),
+            file_bytes=OrderedDict((q, os.path.getsize(f)) for q, f in ggufs.items()))
+        log("clip.cpp: %s; -march=native enables %s" % (" ".join(built["cxx_flags"]), ", ".join(ccpp_info["native_isa"])))
+
     clips = OrderedDict((q, Clipinfer(args.clipinfer, f, q, args.kernel)) for q, f in clip_files.items())
-    correctness = check_correctness(args, ref, torchs, ort, clips)
+    correctness = check_correctness(args, ref, torchs, ort, clips, ccpps)
     bad = [(r["tower"], n, v) for r in correctness for n, v in r["cosine"].items() if v < 0.99]
     if bad:
         log("WARNING: cosine below 0.99:", bad)
 
     cfgs = make_configs(args)
     extra = [Clipinfer(args.clipinfer, clip_files["q8"], "q8", k, "-" + k) for k in also_kernels(args)]
-    contenders = list(clips.values()) + extra + torchs + ([ort] if ort else [])
+    contenders = list(clips.values()) + extra + ccpps + torchs + ([ort] if ort else [])
     log("timing %d configurations × %d contenders × %d rounds" % (len(cfgs), len(contenders), args.rounds))
     with LoadSampler() as load:
         per = time_all(args, cfgs, contenders)
@@ -978,10 +1037,12 @@ def main():
     report["configs"] = [{"id": c.id(), "tower": c.tower, "batch": c.batch, "threads": c.threads,
                           "tokens": c.tokens, "positions": c.positions} for c in cfgs]
     report["results"] = summarise(cfgs, per)
-    report["quoted_clipcpp"] = {
-        "note": "quoted from an earlier measurement (clip.cpp, ggml q8_0, -march=native); not measured by this harness",
-        "image_b1_t1_ms": 214, "image_b1_t2_ms": 109, "text_77_positions_t1_ms": 153, "text_8_tokens_t1_ms": 16,
-        "load_ms": CLIPCPP_LOAD_MS, "peak_rss_mib": CLIPCPP_RSS_MIB, "file_mib": CLIPCPP_FILE_MIB}
+    report["clipcpp"] = ccpp_info
+    if not ccpps:
+        report["quoted_clipcpp"] = {
+            "note": "quoted from an earlier measurement (clip.cpp, ggml q8_0, -march=native); not measured by this harness",
+            "image_b1_t1_ms": 214, "image_b1_t2_ms": 109, "text_77_positions_t1_ms": 153, "text_8_tokens_t1_ms": 16,
+            "load_ms": CLIPCPP_LOAD_MS, "peak_rss_mib": CLIPCPP_RSS_MIB, "file_mib": CLIPCPP_FILE_MIB}
     report["correctness"] = correctness
     report["peak_rss"] = rss
     report["startup"] = start
