@@ -38,7 +38,6 @@ import random
 import sys
 import unicodedata
 
-import ftfy
 import regex
 import shutil
 import subprocess
@@ -52,6 +51,14 @@ EOT_TEXT = "<|endoftext|>"
 
 
 # ------------------------------------------------------------ byte mapping
+
+
+def fix_text(text):
+    """ftfy.fix_text, imported on first use: scripts that import this module
+    only to build models (models_ref, bench/compare) do not need ftfy."""
+    import ftfy  # python-ftfy 6.3.1
+
+    return ftfy.fix_text(text)
 
 def byte_to_unicode_table():
     """GPT-2's reversible byte -> printable character map, as an ordered
@@ -72,7 +79,7 @@ def byte_to_unicode_table():
 # ------------------------------------------------------------- tokenizer
 
 def basic_clean(text):
-    text = ftfy.fix_text(text)
+    text = fix_text(text)
     text = html.unescape(html.unescape(text))
     return text.strip()
 
@@ -554,7 +561,7 @@ def main():
     unescape_inputs += random_entity_strings(11, 600)
     write_json(os.path.join(TESTDATA, "normalize.json"), {
         "unescape": [[t, html.unescape(t)] for t in unescape_inputs],
-        "fix_text": [[t, ftfy.fix_text(t)] for t in curated],
+        "fix_text": [[t, fix_text(t)] for t in curated],
         "clean": [[t, whitespace_clean(basic_clean(t)).lower()]
                   for t in curated + corpus[:300]],
     })
