@@ -10,11 +10,9 @@
 # Every package's test binary is built with `go test -c` and run from its
 # package directory (tests read testdata/ relative to it) with -test.short.
 # The CPU model only changes which kernel the registry picks, so on the
-# max CPU model only the test binaries that link the kernel registry
-# (package kernels or kernels/arm64) run again; the others would repeat the
-# cortex-a72 run exactly. The cortex-a76 run covers only the kernel
-# packages (A76_PKGS): the towers above the kernels are the same code on
-# every tier, and the max run already exercises them on a CPU with SDOT.
+# cortex-a76 and max CPU models only the test binaries that link the kernel
+# registry (package kernels or kernels/arm64) run again; the others would
+# repeat the cortex-a72 run exactly.
 # The script exits non-zero if any build or test fails. Times measured under
 # qemu say nothing about the speed of real hardware.
 #
@@ -26,8 +24,6 @@
 #                  CPU model (the fuzzer's worker processes are started
 #                  through a small qemu wrapper script)
 #   PKGS="./kernels/..."   test only these packages (default ./...)
-#   A76_PKGS="./kernels/..."  packages of the cortex-a76 run (default
-#                  ./kernels/...; must be a subset of PKGS)
 #   QEMU_AARCH64, QEMU_ARM  emulator commands (default *-static)
 set -euo pipefail
 
@@ -131,7 +127,7 @@ build arm64 || status=1
 build arm 7 || status=1
 
 run arm64 "$QEMU_AARCH64" cortex-a72 neon || status=1
-run arm64 "$QEMU_AARCH64" cortex-a76 neondot "$(go list ${A76_PKGS:-./kernels/...})" || status=1
+run arm64 "$QEMU_AARCH64" cortex-a76 neondot kernels-only || status=1
 run arm64 "$QEMU_AARCH64" max neoni8mm kernels-only || status=1
 run arm "$QEMU_ARM" cortex-a7 generic || status=1
 

@@ -125,6 +125,9 @@ func (m *modelFlags) checkKernel() error {
 	}
 	for _, im := range kernels.List() {
 		if im.Name() == name {
+			if !im.Available && im.Why != "" {
+				return fmt.Errorf("-kernel %s needs %s; this machine lacks %s (it runs: %s)", name, im.Needs, im.Why, strings.Join(availableKernels(), ", "))
+			}
 			if !im.Available {
 				return fmt.Errorf("-kernel %s needs %s, which this CPU does not have (it runs: %s)", name, im.Needs, strings.Join(availableKernels(), ", "))
 			}
