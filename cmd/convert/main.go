@@ -24,6 +24,7 @@ import (
 
 	"github.com/clipinfer/clipinfer/convert"
 	"github.com/clipinfer/clipinfer/format"
+	"github.com/clipinfer/clipinfer/internal/regfile"
 )
 
 func main() {
@@ -91,7 +92,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return usagef("%s", err)
 	}
 	if *vocab != "" {
-		b, err := os.ReadFile(*vocab)
+		b, err := regfile.ReadFile(*vocab, maxVocabFile)
 		if err != nil {
 			return err
 		}
@@ -134,6 +135,9 @@ func sourceSize(path string) int64 {
 	}
 	return n
 }
+
+// maxVocabFile bounds a -vocab word list.
+const maxVocabFile = 64 << 20
 
 // progress shows a one-line counter on a terminal, and a line every 10 % of
 // the tensors otherwise.
