@@ -138,12 +138,12 @@ func TestRetrievalCommands(t *testing.T) {
 
 		// -retry-failed tries the broken file again; so does changing it.
 		code, out, _ = rtRun("index", "-m", model, "-o", idx, "-retry-failed", imgDir)
-		require.Equal(t, 0, code)
+		require.Equal(t, exitSomeFailed, code, "it fails again")
 		assert.Equal(t, 1, jsonLines[indexSummary](t, out)[0].Failed)
 		broken := filepath.Join(imgDir, "broken.jpg")
 		require.NoError(t, os.WriteFile(broken, []byte("still not a jpeg"), 0o644))
 		code, out, _ = rtRun("index", "-m", model, "-o", idx, imgDir)
-		require.Equal(t, 0, code)
+		require.Equal(t, exitSomeFailed, code)
 		assert.Equal(t, 1, jsonLines[indexSummary](t, out)[0].Failed)
 		code, out, _ = rtRun("index", "-m", model, "-o", idx, imgDir)
 		require.Equal(t, 0, code)
