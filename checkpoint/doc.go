@@ -20,4 +20,14 @@
 // Every size, offset, shape and stride is checked against the file before it
 // is used: a malformed file gives an error, never a panic or an out-of-range
 // read.
+//
+// Every input has a budget, so that a small hostile file cannot demand large
+// work: only regular files are opened (a FIFO or device is refused at once);
+// data.pkl is at most 64 MiB; the pickle machine may allocate at most 64
+// bytes per byte of pickle plus 4 MiB, and never more than 128 MiB; compressed
+// storages are inflated as a stream when a tensor is read, only as far as
+// that tensor reaches inside the size the archive declares, so a zip bomb
+// behind a small tensor inflates the tensor's bytes; dotted names are at most
+// 4096 bytes (64 MiB in all); JSON and text files of a Hugging Face directory
+// at most 64 MiB each.
 package checkpoint

@@ -12,8 +12,18 @@ import (
 // dict, in the order they are tried.
 var wrapperKeys = []string{"state_dict", "model_state_dict", "model", "module", "net"}
 
-// maxWalkNodes bounds the values visited while flattening.
-const maxWalkNodes = 1 << 22
+// maxWalkNodes bounds the values visited while flattening (a ViT-L/14 state
+// dict has about 600).
+const maxWalkNodes = 1 << 20
+
+// maxNameBytes bounds one dotted name, and maxTotalNameBytes all the names
+// built while flattening: a long key shared through the memo at every level
+// of a deep nesting would otherwise make names of gigabytes from a small
+// pickle.
+const (
+	maxNameBytes      = 4096
+	maxTotalNameBytes = 64 << 20
+)
 
 // maxSkipNotes bounds the notes about shared containers.
 const maxSkipNotes = 10
@@ -124,6 +134,7 @@ type walker struct {
 	seen  map[any]string // containers already walked, with the name they were walked under
 	nodes int
 	skips int
+	names int // bytes of names built
 }
 
 func join(prefix, key string) string {
@@ -155,6 +166,11 @@ func (w *walker) walk(v any, name string, depth int) error {
 	}
 	if depth > maxWalkDepth {
 		return fmt.Errorf("checkpoint nesting deeper than %d at %q", maxWalkDepth, name)
+	}
+	w.names += len(name)
+	if len(name) > maxNameBytes || w.names > maxTotalNameBytes {
+		return fmt.Errorf("checkpoint names are too long (a name of %d bytes, %d in all; the limits are %d and %d)",
+			len(name), w.names, maxNameBytes, maxTotalNameBytes)
 	}
 	switch v := v.(type) {
 	case *Tensor:

@@ -17,6 +17,9 @@ func readAll(f *flattened) {
 // 4 KiB storage for every key: no panic, no hang, no read outside a storage.
 func FuzzUnpickle(f *testing.F) {
 	f.Add([]byte("\x80\x02}q\x00."), false)
+	f.Add(append(bytes.Repeat([]byte("}"), 4096), '.'), false)
+	f.Add([]byte("\x80\x02]q\x00(h\x00h\x00h\x00tq\x01h\x01h\x01\x86."), false)
+	f.Add([]byte("\x80\x02X\x03\x00\x00\x00keyq\x00}h\x00}h\x00}sss."), false)
 	storage := bytes.Repeat([]byte{0x3c, 0x00, 0x80, 0x3f}, 1024)
 	f.Fuzz(func(t *testing.T, data []byte, torchScript bool) {
 		env := &torchEnv{
@@ -40,6 +43,12 @@ func FuzzUnpickle(f *testing.F) {
 
 // FuzzTorchZip opens arbitrary bytes as a PyTorch zip checkpoint.
 func FuzzTorchZip(f *testing.F) {
+	short := deflated(f, "archive/data/0", make([]byte, 8))
+	short.uncompressed = 16
+	f.Add(rawZip(f, deflated(f, "archive/data.pkl", torchPickle("0", 4, 0, "(K\x04tq", "(K\x01tq")), short))
+	f.Add(rawZip(f, deflated(f, "archive/data.pkl", threeTensorPickle(4)),
+		deflated(f, "archive/data/0", make([]byte, 16)), deflated(f, "archive/data/1", make([]byte, 64)),
+		deflated(f, "archive/data/2", make([]byte, 4))))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		flat, _, err := openTorchZip(bytes.NewReader(data), int64(len(data)))
 		if err != nil {

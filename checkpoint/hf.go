@@ -4,12 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
+
+	"github.com/clipinfer/clipinfer/internal/regfile"
 )
 
 // HFModel is a Hugging Face CLIPModel directory: weights, configuration,
@@ -109,19 +110,7 @@ var (
 const maxSmallFile = 64 << 20
 
 func readSmall(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxSmallFile+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > maxSmallFile {
-		return nil, fmt.Errorf("%s is larger than %d bytes", path, maxSmallFile)
-	}
-	return b, nil
+	return regfile.ReadFile(path, maxSmallFile)
 }
 
 // ParseHFConfig parses a CLIPModel config.json. Fields it does not give take

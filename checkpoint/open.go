@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/clipinfer/clipinfer/internal/regfile"
 )
 
 // StateDict is the set of named tensors (and plain numbers) a checkpoint holds.
@@ -66,16 +68,16 @@ func Open(path string) (*StateDict, error) {
 	if strings.HasSuffix(path, ".index.json") {
 		return openSharded(path)
 	}
-	return openFile(path, st.Size())
+	return openFile(path)
 }
 
 // openFile opens one checkpoint file (not an index).
-func openFile(path string, size int64) (*StateDict, error) {
-	f, err := os.Open(path)
+func openFile(path string) (*StateDict, error) {
+	f, st, err := regfile.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
-	sd, err := openReader(f, size, path)
+	sd, err := openReader(f, st.Size(), path)
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("checkpoint %s: %w", path, err)
@@ -136,7 +138,7 @@ type shardIndex struct {
 // openSharded reads the shards listed in a model.safetensors.index.json (or
 // pytorch_model.bin.index.json) and merges them into one StateDict.
 func openSharded(indexPath string) (*StateDict, error) {
-	raw, err := os.ReadFile(indexPath)
+	raw, err := regfile.ReadFile(indexPath, maxSmallFile)
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint: %w", err)
 	}
@@ -157,13 +159,7 @@ func openSharded(indexPath string) (*StateDict, error) {
 	}
 	sd := &StateDict{Tensors: map[string]*Tensor{}, Scalars: map[string]float64{}, Source: indexPath}
 	for _, shard := range sortedNames(byShard) {
-		path := filepath.Join(dir, shard)
-		st, err := os.Stat(path)
-		if err != nil {
-			sd.Close()
-			return nil, fmt.Errorf("checkpoint %s: %w", indexPath, err)
-		}
-		part, err := openFile(path, st.Size())
+		part, err := openFile(filepath.Join(dir, shard))
 		if err != nil {
 			sd.Close()
 			return nil, err

@@ -94,16 +94,55 @@ type unpickler struct {
 	marks []int // stack lengths at each MARK
 	memo  map[uint64]any
 	env   pickleEnv
+	// budget is what is left of the bytes the machine may allocate for
+	// this pickle (see pickleBudget).
+	budget int64
+	limit  int64
 }
 
 // maxPickleDepth bounds MARK nesting and thus the marks slice.
 const maxPickleDepth = 1 << 16
 
+// The machine's memory budget for one pickle: pickleBytesPerByte bytes of
+// values per byte of pickle plus pickleBaseBudget, and never more than
+// pickleMaxBudget. Every opcode consumes at least one byte of input, so the
+// opcode count is bounded by the pickle's size; the budget bounds what those
+// opcodes build, counting every allocation (a value popped and dropped is
+// still counted). Real state dicts and TorchScript archives spend 16 to 28
+// bytes per byte of pickle; a pickle of nothing but EMPTY_DICT opcodes would
+// spend 224.
+const (
+	pickleBytesPerByte = 64
+	pickleBaseBudget   = 4 << 20
+	pickleMaxBudget    = 128 << 20
+)
+
+// pickleBudget returns the allocation budget for a pickle of n bytes.
+func pickleBudget(n int) int64 {
+	return min(int64(n)*pickleBytesPerByte+pickleBaseBudget, pickleMaxBudget)
+}
+
+// Estimated bytes of the machine's values, for the budget (64-bit sizes with
+// allocator rounding; a little high on 32-bit platforms).
+const (
+	costSlot   = 16  // one interface value on the stack or in a container
+	costList   = 48  // a *pyList or *pySet
+	costDict   = 208 // a *pyDict with its index map
+	costDictKV = 64  // one key/value pair in a dict (two slots and an index entry)
+	costMemo   = 48  // one memo entry
+	costCall   = 256 // a value a global builds (tensor, storage reference, object)
+)
+
 var errPickleTruncated = errors.New("pickle truncated")
+
+// errPickleBudget is wrapped by the error for a pickle whose values exceed the
+// machine's memory budget.
+var errPickleBudget = errors.New("pickle builds more values than its size allows")
 
 // unpickle runs the pickle program in data and returns the value left by STOP.
 func unpickle(data []byte, env pickleEnv) (any, error) {
-	u := &unpickler{data: data, memo: map[uint64]any{}, env: env}
+	limit := pickleBudget(len(data))
+	u := &unpickler{data: data, memo: map[uint64]any{}, env: env, budget: limit, limit: limit}
 	v, err := u.run()
 	if err != nil {
 		return nil, fmt.Errorf("pickle at byte %d: %w", u.pos, err)
@@ -135,6 +174,9 @@ func (u *unpickler) readLine() (string, error) {
 	if i < 0 {
 		return "", errPickleTruncated
 	}
+	if err := u.spend(int64(i)); err != nil {
+		return "", err
+	}
 	s := string(u.data[u.pos : u.pos+i])
 	u.pos += i + 1
 	return s, nil
@@ -162,7 +204,29 @@ func (u *unpickler) readLen(n int) (int, error) {
 	return int(l), nil
 }
 
+// readOperand reads a length-prefixed operand (n-byte length) that the
+// machine copies into a value, and charges the copy to the budget.
+func (u *unpickler) readOperand(n int) ([]byte, error) {
+	l, err := u.readLen(n)
+	if err != nil {
+		return nil, err
+	}
+	if err := u.spend(int64(l)); err != nil {
+		return nil, err
+	}
+	return u.read(l)
+}
+
 func (u *unpickler) push(v any) { u.stack = append(u.stack, v) }
+
+// spend takes n bytes from the budget, failing once it is exhausted.
+func (u *unpickler) spend(n int64) error {
+	u.budget -= n
+	if u.budget < 0 {
+		return fmt.Errorf("%w (more than %d bytes of values for a %d-byte pickle)", errPickleBudget, u.limit, len(u.data))
+	}
+	return nil
+}
 
 func (u *unpickler) pop() (any, error) {
 	base := 0
@@ -194,6 +258,9 @@ func (u *unpickler) popMark() ([]any, error) {
 		return nil, errors.New("no MARK on the stack")
 	}
 	m := u.marks[len(u.marks)-1]
+	if err := u.spend(costSlot * int64(len(u.stack)-m)); err != nil {
+		return nil, err
+	}
 	u.marks = u.marks[:len(u.marks)-1]
 	items := append([]any(nil), u.stack[m:]...)
 	u.stack = u.stack[:m]
@@ -231,6 +298,9 @@ func (u *unpickler) run() (any, error) {
 		if err != nil {
 			return nil, fmt.Errorf("no STOP opcode: %w", err)
 		}
+		if err := u.spend(costSlot + opCost(op)); err != nil {
+			return nil, err
+		}
 		if op == '.' { // STOP
 			v, err := u.pop()
 			if err != nil {
@@ -238,10 +308,38 @@ func (u *unpickler) run() (any, error) {
 			}
 			return v, nil
 		}
+		c := cap(u.stack)
 		if err := u.step(op); err != nil {
 			return nil, err
 		}
+		if cap(u.stack) != c { // the stack grew: a new array
+			if err := u.spend(costSlot * int64(cap(u.stack))); err != nil {
+				return nil, err
+			}
+		}
 	}
+}
+
+// opCost estimates what an opcode allocates beyond one stack slot, for the
+// ones whose cost does not depend on their operands.
+func opCost(op byte) int64 {
+	switch op {
+	case ']', 0x8f: // EMPTY_LIST, EMPTY_SET
+		return costList
+	case '}': // EMPTY_DICT
+		return costDict
+	case 'q', 0x94, 'r', 'p': // memo puts
+		return costMemo
+	case 's': // SETITEM
+		return costDictKV
+	case 'a': // APPEND
+		return costSlot
+	case 0x85, 0x86, 0x87: // TUPLE1..3
+		return 3 * costSlot
+	case 'R', 0x81, 0x92, 'Q', 'P', 'c', 0x93: // values built by allowed globals
+		return costCall
+	}
+	return 0
 }
 
 // step executes one opcode other than STOP.
@@ -311,11 +409,10 @@ func (u *unpickler) step(op byte) error {
 		if op == 0x8b {
 			w = 4
 		}
-		n, err := u.readLen(w)
+		b, err := u.readOperand(w)
 		if err != nil {
 			return err
 		}
-		b, _ := u.read(n)
 		u.push(decodeLong(b))
 	case 'I': // INT (text)
 		s, err := u.readLine()
@@ -365,11 +462,10 @@ func (u *unpickler) step(op byte) error {
 	// Strings and bytes.
 	case 'X', 0x8c, 0x8d: // BINUNICODE, SHORT_BINUNICODE, BINUNICODE8
 		w := map[byte]int{'X': 4, 0x8c: 1, 0x8d: 8}[op]
-		n, err := u.readLen(w)
+		b, err := u.readOperand(w)
 		if err != nil {
 			return err
 		}
-		b, _ := u.read(n)
 		if !utf8.Valid(b) {
 			return errors.New("string is not valid UTF-8")
 		}
@@ -379,19 +475,17 @@ func (u *unpickler) step(op byte) error {
 		if op == 'U' {
 			w = 1
 		}
-		n, err := u.readLen(w)
+		b, err := u.readOperand(w)
 		if err != nil {
 			return err
 		}
-		b, _ := u.read(n)
 		u.push(string(b))
 	case 'B', 'C', 0x8e, 0x96: // BINBYTES, SHORT_BINBYTES, BINBYTES8, BYTEARRAY8
 		w := map[byte]int{'B': 4, 'C': 1, 0x8e: 8, 0x96: 8}[op]
-		n, err := u.readLen(w)
+		b, err := u.readOperand(w)
 		if err != nil {
 			return err
 		}
-		b, _ := u.read(n)
 		u.push(pyBytes(append([]byte(nil), b...)))
 
 	// Containers.
@@ -429,6 +523,9 @@ func (u *unpickler) step(op byte) error {
 		if err != nil {
 			return err
 		}
+		if err := u.spend(costDict + costDictKV*int64(len(items)/2)); err != nil {
+			return err
+		}
 		d := newDict()
 		if err := setItems(d, items); err != nil {
 			return err
@@ -453,10 +550,16 @@ func (u *unpickler) step(op byte) error {
 		if err != nil {
 			return err
 		}
+		if err := u.spend(costSlot * int64(len(items))); err != nil {
+			return err
+		}
 		return u.extend(items)
 	case 0x90: // ADDITEMS
 		items, err := u.popMark()
 		if err != nil {
+			return err
+		}
+		if err := u.spend(costSlot * int64(len(items))); err != nil {
 			return err
 		}
 		t, err := u.top()
@@ -481,6 +584,9 @@ func (u *unpickler) step(op byte) error {
 	case 'u': // SETITEMS
 		items, err := u.popMark()
 		if err != nil {
+			return err
+		}
+		if err := u.spend(costDictKV * int64(len(items)/2)); err != nil {
 			return err
 		}
 		return u.setItems(items)

@@ -2,20 +2,17 @@ package checkpoint
 
 import (
 	"archive/zip"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strings"
+	"sync"
 )
 
-// maxPickleSize bounds data.pkl: real ones are kilobytes to a few megabytes.
-const maxPickleSize = 256 << 20
-
-// maxInflatedSize bounds one compressed zip entry once decompressed. torch.save
-// stores entries uncompressed (read in place); only archives re-zipped by other
-// tools have compressed storages, and those must fit in memory.
-const maxInflatedSize = 1 << 30
+// maxPickleSize bounds data.pkl: real ones are kilobytes to a few megabytes
+// (a ViT-L/14 state dict's is 56 KB).
+const maxPickleSize = 64 << 20
 
 // Format names reported in StateDict.Format.
 const (
@@ -130,7 +127,8 @@ func readEntry(f *zip.File, limit int64) ([]byte, error) {
 }
 
 // entrySection returns where an entry's bytes can be read: in place for a
-// stored entry (no copy), or from memory after inflating a compressed one.
+// stored entry (no copy), or through a deflatedEntry for a compressed one,
+// which inflates nothing until a tensor is read.
 func entrySection(r io.ReaderAt, size int64, f *zip.File) (section, error) {
 	if f.Method == zip.Store {
 		off, err := f.DataOffset()
@@ -143,9 +141,76 @@ func entrySection(r io.ReaderAt, size int64, f *zip.File) (section, error) {
 		}
 		return section{r: r, off: off, n: int64(n)}, nil
 	}
-	b, err := readEntry(f, maxInflatedSize)
-	if err != nil {
-		return section{}, err
+	if f.UncompressedSize64 > math.MaxInt64 {
+		return section{}, fmt.Errorf("entry %s declares %d bytes", f.Name, f.UncompressedSize64)
 	}
-	return section{r: bytes.NewReader(b), n: int64(len(b))}, nil
+	return section{r: &deflatedEntry{f: f}, n: int64(f.UncompressedSize64)}, nil
+}
+
+// deflatedEntry reads a compressed zip entry as an io.ReaderAt by inflating
+// it as a stream: a read at or after the previous one continues the stream,
+// an earlier one starts it again. Nothing is inflated before the first read,
+// nothing past the last byte read, and nothing is kept in memory but the
+// decompressor. Tensors read their storage front to back (Float32 in
+// chunks), so each storage is inflated once, and only as far as the tensors
+// viewing it reach: a zip bomb behind a small declared storage costs the
+// declared bytes, not the bomb's. Reads past the entry's declared size, and
+// entries that inflate to more or less than it, are errors (archive/zip
+// checks the size and CRC).
+type deflatedEntry struct {
+	f   *zip.File
+	mu  sync.Mutex
+	rc  io.ReadCloser
+	pos int64 // bytes of the entry consumed from rc
+}
+
+// ReadAt implements io.ReaderAt.
+func (e *deflatedEntry) ReadAt(p []byte, off int64) (int, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if off < 0 || uint64(off)+uint64(len(p)) > e.f.UncompressedSize64 {
+		return 0, fmt.Errorf("read of %d bytes at %d outside the %d-byte entry %s", len(p), off, e.f.UncompressedSize64, e.f.Name)
+	}
+	if e.rc == nil || off < e.pos {
+		e.close()
+		rc, err := e.f.Open()
+		if err != nil {
+			return 0, fmt.Errorf("entry %s: %w", e.f.Name, err)
+		}
+		e.rc, e.pos = rc, 0
+	}
+	if off > e.pos {
+		n, err := io.CopyN(io.Discard, e.rc, off-e.pos)
+		e.pos += n
+		if err != nil {
+			e.close()
+			return 0, fmt.Errorf("entry %s: %w", e.f.Name, noEOF(err))
+		}
+	}
+	n, err := io.ReadFull(e.rc, p)
+	e.pos += int64(n)
+	if err != nil {
+		e.close()
+		return n, fmt.Errorf("entry %s: %w", e.f.Name, noEOF(err))
+	}
+	if uint64(e.pos) == e.f.UncompressedSize64 {
+		e.close() // the whole entry was read: drop the decompressor's buffers
+	}
+	return n, nil
+}
+
+func (e *deflatedEntry) close() {
+	if e.rc != nil {
+		e.rc.Close()
+		e.rc, e.pos = nil, 0
+	}
+}
+
+// noEOF turns an end of stream inside an entry into io.ErrUnexpectedEOF: the
+// entry inflated to fewer bytes than it declares.
+func noEOF(err error) error {
+	if errors.Is(err, io.EOF) {
+		return io.ErrUnexpectedEOF
+	}
+	return err
 }

@@ -484,15 +484,28 @@ func (s *source) hfPreprocess(imageSize int) (*format.Preprocess, error) {
 	case math.Abs(c.RescaleFactor-1.0/255) > 1e-9:
 		return bad(fmt.Sprintf("rescale_factor %g", c.RescaleFactor))
 	}
+	if c.Size.ShortestEdge > format.MaxPreprocessSide {
+		return nil, fmt.Errorf("preprocessor_config.json: size.shortest_edge %d is larger than the %d clipinfer accepts", c.Size.ShortestEdge, format.MaxPreprocessSide)
+	}
+	if c.CropSize.Height > format.MaxPreprocessSide {
+		return nil, fmt.Errorf("preprocessor_config.json: crop_size %d is larger than the %d clipinfer accepts", c.CropSize.Height, format.MaxPreprocessSide)
+	}
 	if c.Size.ShortestEdge > 0 {
 		pp.Size = c.Size.ShortestEdge
 	}
 	if c.CropSize.Height > 0 {
 		pp.Crop = c.CropSize.Height
 	}
-	if len(c.ImageMean) == 3 && len(c.ImageStd) == 3 {
-		for i := range 3 {
-			pp.Mean[i], pp.Std[i] = float32(c.ImageMean[i]), float32(c.ImageStd[i])
+	if pp.Crop > pp.Size {
+		return nil, fmt.Errorf("preprocessor_config.json: crop_size %d is larger than size.shortest_edge %d", pp.Crop, pp.Size)
+	}
+	if len(c.ImageMean) != 3 {
+		return nil, fmt.Errorf("preprocessor_config.json: image_mean has %d values, RGB needs 3", len(c.ImageMean))
+	}
+	for i := range 3 {
+		pp.Mean[i], pp.Std[i] = float32(c.ImageMean[i]), float32(c.ImageStd[i])
+		if !(pp.Std[i] > 0) || math.IsInf(float64(pp.Std[i]), 0) || math.IsInf(float64(pp.Mean[i]), 0) {
+			return nil, fmt.Errorf("preprocessor_config.json: image_mean[%d] %v and image_std[%d] %v must be finite, the std positive", i, c.ImageMean[i], i, c.ImageStd[i])
 		}
 	}
 	return pp, nil

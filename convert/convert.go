@@ -180,6 +180,9 @@ func write(p *plan, output string, opt Options) (*Report, error) {
 	if err := p.meta.Validate(); err != nil {
 		return nil, fmt.Errorf("inferred metadata is inconsistent: %w", err)
 	}
+	if err := checkRuntimeAccepts(p); err != nil {
+		return nil, err
+	}
 	rep := &Report{Family: p.family, SourceFormat: p.meta.Provenance.SourceFormat, Meta: p.meta, Params: map[string]int{}}
 	w, err := format.Create(output)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/clipinfer/clipinfer/format"
+	"github.com/clipinfer/clipinfer/imageproc"
 	"github.com/clipinfer/clipinfer/internal/randclip"
 )
 
@@ -184,6 +185,12 @@ func TestHFPreprocessorRefusals(t *testing.T) {
 		{`{"size": {"height": 224, "width": 224}}`, "fixed resize"},
 		{`{"crop_size": {"height": 224, "width": 200}}`, "non-square"},
 		{`{"resample": 2}`, "resample filter 2"},
+		{`{"size": {"shortest_edge": 100000}}`, "size.shortest_edge 100000 is larger than the 16384"},
+		{`{"size": 100000}`, "size.shortest_edge 100000"},
+		{`{"crop_size": 20000}`, "crop_size 20000 is larger than the 16384"},
+		{`{"size": 200, "crop_size": 224}`, "crop_size 224 is larger than size.shortest_edge 200"},
+		{`{"image_mean": [0.5], "image_std": [0.5]}`, "image_mean has 1 values"},
+		{`{"image_std": [0.5, -0.5, 0.5]}`, "image_std[1] -0.5"},
 	} {
 		dir := t.TempDir()
 		src := filepath.Join(testdata, "hf-gelu")
@@ -194,6 +201,16 @@ func TestHFPreprocessorRefusals(t *testing.T) {
 		_, err := Convert(dir, filepath.Join(t.TempDir(), "o.clip"), Options{})
 		assert.ErrorContains(t, err, c.want, c.json)
 	}
+}
+
+// TestPreprocessLimitMatchesImageproc: the side convert and the format accept
+// is the side the image preprocessing runs.
+func TestPreprocessLimitMatchesImageproc(t *testing.T) {
+	c := imageproc.DefaultConfig()
+	c.Size, c.Crop = format.MaxPreprocessSide, format.MaxPreprocessSide
+	assert.NoError(t, c.Validate())
+	c.Size++
+	assert.Error(t, c.Validate())
 }
 
 func mustAbs(t *testing.T, p string) string {

@@ -363,9 +363,16 @@ func (m *Metadata) validateSimpleCLIP() error {
 	return nil
 }
 
+// MaxPreprocessSide bounds Preprocess.Size and Crop: the image
+// preprocessing refuses larger targets (a 16384² float32 tensor is 3 GiB).
+const MaxPreprocessSide = 1 << 14
+
 func (p *Preprocess) validate() error {
 	if err := positiveAll("preprocess.", []string{"size", "crop"}, p.Size, p.Crop); err != nil {
 		return err
+	}
+	if p.Size > MaxPreprocessSide || p.Crop > MaxPreprocessSide {
+		return fmt.Errorf("preprocess.size %d and preprocess.crop %d must be at most %d", p.Size, p.Crop, MaxPreprocessSide)
 	}
 	if p.Crop > p.Size {
 		return fmt.Errorf("preprocess.crop %d larger than preprocess.size %d", p.Crop, p.Size)

@@ -48,8 +48,11 @@ func (s *Server) checkInputs(in []input) error {
 	case len(in) > s.cfg.MaxBatch:
 		return badRequest("%d inputs, at most %d per request", len(in), s.cfg.MaxBatch)
 	}
+	var images [][]byte
 	for i, x := range in {
 		switch x.kind {
+		case imageInput:
+			images = append(images, x.image)
 		case textInput:
 			if len(x.text) > s.cfg.MaxTextBytes {
 				return badRequest("text %d is %d bytes long, at most %d accepted", i, len(x.text), s.cfg.MaxTextBytes)
@@ -63,7 +66,8 @@ func (s *Server) checkInputs(in []input) error {
 			}
 		}
 	}
-	return nil
+	_, err := s.checkPixels(images)
+	return err
 }
 
 // embedInputs embeds in while holding one compute slot: texts and token
@@ -75,7 +79,15 @@ func (s *Server) embedInputs(ctx context.Context, in []input) ([]embedded, error
 		return nil, err
 	}
 	out := make([]embedded, len(in))
-	err := s.compute(ctx, func() error {
+	work := 0
+	for _, x := range in {
+		if x.kind == imageInput {
+			work += imageWork
+		} else {
+			work++
+		}
+	}
+	err := s.computeWork(ctx, work, func() error {
 		if err := s.embedTextSide(in, out); err != nil {
 			return err
 		}
@@ -152,6 +164,7 @@ func (s *Server) embedImageSide(in []input, out []embedded) error {
 	if err != nil {
 		return err
 	}
+	defer s.afterLargeRequest(pixelsOf(imgs))
 	embs, err := s.cfg.Model.EmbedImages(imgs)
 	if err != nil {
 		return unprocessable(err)

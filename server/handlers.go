@@ -285,6 +285,9 @@ func (s *Server) handleClassify(w http.ResponseWriter, r *http.Request) error {
 	case len(req.Templates) > 100:
 		return badRequest("%d templates, at most 100", len(req.Templates))
 	}
+	if _, err := s.checkPixels(req.imageData); err != nil {
+		return err
+	}
 	templates := req.Templates
 	if len(templates) == 0 {
 		templates = []string{analysis.DefaultTemplate}
@@ -295,12 +298,16 @@ func (s *Server) handleClassify(w http.ResponseWriter, r *http.Request) error {
 	}
 	k = min(k, len(req.Labels), s.cfg.MaxK)
 	resp := ClassifyResponse{Model: s.cfg.ModelName, Templates: templates}
-	err = s.compute(r.Context(), func() error {
-		key := strings.Join(req.Labels, "\x00") + "\x01" + strings.Join(templates, "\x00")
+	key := strings.Join(req.Labels, "\x00") + "\x01" + strings.Join(templates, "\x00")
+	work := imageWork * len(req.imageData)
+	if _, cached := s.labels.get(key); !cached {
+		work += len(req.Labels) * len(templates)
+	}
+	err = s.computeWork(r.Context(), work, func() error {
 		labels, ok := s.labels.get(key)
 		if !ok {
 			var err error
-			labels, err = analysis.LabelEmbeddings(s.cfg.Model.EmbedTexts, req.Labels, templates)
+			labels, err = analysis.LabelEmbeddings(s.embedTextsCtx(r.Context()), req.Labels, templates)
 			if err != nil {
 				return unprocessable(err)
 			}
@@ -310,6 +317,7 @@ func (s *Server) handleClassify(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
+		defer s.afterLargeRequest(pixelsOf(imgs))
 		embs, err := s.cfg.Model.EmbedImages(imgs)
 		if err != nil {
 			return unprocessable(err)

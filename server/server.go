@@ -100,6 +100,24 @@ type Config struct {
 	// Logger receives one line per request at debug level and errors at
 	// error level; nil discards.
 	Logger *slog.Logger
+
+	// AllowHosts are the host names (besides IP literals and localhost)
+	// requests may name in their Host header; "*" allows any. AllowOrigins
+	// are the browser origins ("https://app.example") allowed to call the
+	// API cross-origin; "*" allows any. Token, if set, is the bearer token
+	// every request but GET /healthz must carry. See guard.go.
+	AllowHosts   []string
+	AllowOrigins []string
+	Token        string
+	// MaxRequestPixels bounds the pixels all images of one request declare,
+	// checked before any is decoded (default 100 million, or MaxPixels if
+	// larger). MaxWork bounds the encoder passes of one request: texts, 2
+	// per image, labels × templates for classify (default 20000).
+	// Requests above HeavyWork passes (default 256) may use at most
+	// MaxConcurrent-1 slots at once. See budget.go.
+	MaxRequestPixels int64
+	MaxWork          int
+	HeavyWork        int
 }
 
 func (c *Config) defaults() error {
@@ -145,6 +163,7 @@ func (c *Config) defaults() error {
 		c.RequestTimeout = 60 * time.Second
 	}
 	set(&c.LabelCache, 256)
+	c.budgetDefaults()
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -161,6 +180,7 @@ type Server struct {
 	mux     *http.ServeMux
 	allowed map[string][]string // path → methods, for 405 answers
 	status  statusCache
+	budget  *budget
 }
 
 // New checks cfg and returns a server.
@@ -175,6 +195,7 @@ func New(cfg Config) (*Server, error) {
 		metrics: newMetrics(),
 		mux:     http.NewServeMux(),
 		allowed: map[string][]string{},
+		budget:  newBudget(cfg.MaxConcurrent),
 	}
 	s.route("POST /v1/classify", "classify", s.handleClassify)
 	s.route("GET /v1/search", "search", s.handleSearch)
@@ -197,8 +218,9 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// Handler returns the server's HTTP handler.
-func (s *Server) Handler() http.Handler { return s.mux }
+// Handler returns the server's HTTP handler: every route behind the Host,
+// Origin and token checks of guard.go.
+func (s *Server) Handler() http.Handler { return s.guard(s.mux) }
 
 // errorWriter writes an error response in one protocol's shape.
 type errorWriter func(w http.ResponseWriter, code int, msg string, err error)
@@ -330,7 +352,7 @@ func (s *Server) compute(ctx context.Context, f func() error) error {
 // clients.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
-		Handler:           s.mux,
+		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       s.cfg.RequestTimeout,
 		WriteTimeout:      s.cfg.RequestTimeout + 10*time.Second,

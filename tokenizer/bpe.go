@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -20,6 +21,11 @@ type merge struct {
 type bpeTable struct {
 	merges   map[uint64]merge // key: left<<32 | right
 	symVocab []int32          // symbol id -> vocabulary id (-1: none)
+
+	// maxSym is the most bytes of a word one symbol can cover, computed
+	// on first use by longWord.
+	maxSym     int
+	maxSymOnce sync.Once
 }
 
 func pairKey(a, b int32) uint64 { return uint64(uint32(a))<<32 | uint64(uint32(b)) }
@@ -108,6 +114,19 @@ func (c *wordCache) put(word string, ids []int32) {
 	c.m[strings.Clone(word)] = ids
 }
 
+// appendWordFirst appends at least the first need ids of one pre-tokenized
+// piece (all of them when need < 0), exactly those BPE gives for the whole
+// piece. A long piece costs what its first need ids cost, not its length
+// (see firstIDs).
+func (t *Tokenizer) appendWordFirst(dst []int32, word string, need int) []int32 {
+	if need >= 0 && len(word) > longWord {
+		if ids, ok := t.bpe.firstIDs(word, need); ok {
+			return append(dst, ids...)
+		}
+	}
+	return t.appendWord(dst, word)
+}
+
 // appendWord appends the ids of one pre-tokenized piece.
 func (t *Tokenizer) appendWord(dst []int32, word string) []int32 {
 	if len(word) > maxCachedWord {
@@ -159,12 +178,22 @@ var scratchPool = sync.Pool{New: func() any { return new(bpeScratch) }}
 // rank cannot jump ahead of the remaining occurrences. Each merge costs
 // O(log n), so even a 10,000-letter word is fast.
 func (t *bpeTable) appendIDs(dst []int32, word string) []int32 {
+	return t.appendRun(dst, word, true)
+}
+
+// appendRun is appendIDs on word as the whole piece (final: its last byte
+// carries "</w>") or as the start of a longer one (not final).
+func (t *bpeTable) appendRun(dst []int32, word string, final bool) []int32 {
 	n := len(word)
 	if n == 0 {
 		return dst
 	}
+	end := int32(0)
+	if final {
+		end = endWordSym
+	}
 	if n == 1 {
-		return append(dst, t.symVocab[endWordSym+int32(word[0])])
+		return append(dst, t.symVocab[end+int32(word[0])])
 	}
 	sc := scratchPool.Get().(*bpeScratch)
 	defer scratchPool.Put(sc)
@@ -172,7 +201,7 @@ func (t *bpeTable) appendIDs(dst []int32, word string) []int32 {
 	for i := range n {
 		sym := int32(word[i])
 		if i == n-1 {
-			sym += endWordSym
+			sym += end
 		}
 		nodes = append(nodes, symNode{sym: sym, prev: int32(i - 1), next: int32(i + 1)})
 	}
@@ -239,6 +268,88 @@ func (t *bpeTable) appendIDs(dst []int32, word string) []int32 {
 	}
 	sc.nodes, sc.heap, sc.pending = nodes, h, pending
 	return dst
+}
+
+// longWord is the length from which Tokenize encodes only the start of a
+// piece; shorter pieces are encoded whole.
+const longWord = 4096
+
+// maxSettleBytes bounds the prefix firstIDs tries before it gives up and
+// the whole piece is encoded.
+const maxSettleBytes = 1 << 16
+
+// firstIDs returns the first need ids of word's BPE (at least need, or all
+// of them), computed from a prefix of word only, and false when no prefix up
+// to maxSettleBytes settles them.
+//
+// Why a prefix suffices: let L be the most bytes one symbol covers. Every
+// symbol of the whole word's result covers at most L bytes, so among any L
+// consecutive cut positions x, x+1, ..., x+L-1 inside the word at least one,
+// e, is a boundary between two result symbols. No merge ever joins symbols
+// across e, and merges are applied by rank (equal ranks left to right)
+// looking only at the two symbols merged, so the symbols left of e evolve
+// exactly as in BPE of word[:e] alone with its last byte not final. Hence
+// if BPE of word[:e] (not final) gives the same first need ids for every e
+// in [x, x+L), those are the whole word's first need ids; and with x at
+// least (need+1)·L, word[:e] holds at least need whole result symbols.
+// If the candidates disagree, x doubles.
+func (t *bpeTable) firstIDs(word string, need int) ([]int32, bool) {
+	t.maxSymOnce.Do(t.computeMaxSym)
+	L := t.maxSym
+	if need <= 0 {
+		return nil, need == 0
+	}
+	for x := (need + 1) * L; x+L < len(word) && x <= maxSettleBytes; x *= 2 {
+		var first []int32
+		settled := true
+		for e := x; e < x+L && settled; e++ {
+			ids := t.appendRun(nil, word[:e], false)
+			if len(ids) < need {
+				settled = false // cannot happen with symbols of at most L bytes
+				break
+			}
+			if first == nil {
+				first = ids[:need]
+			} else if !slices.Equal(first, ids[:need]) {
+				settled = false
+			}
+		}
+		if settled {
+			return first, true
+		}
+	}
+	return nil, false
+}
+
+// computeMaxSym sets maxSym: a byte symbol covers 1 byte, a merge result
+// what its two parts cover.
+func (t *bpeTable) computeMaxSym() {
+	size := make([]int, len(t.symVocab))
+	for i := range size {
+		if i < 2*endWordSym {
+			size[i] = 1
+		}
+	}
+	type pm struct{ a, b, r int32 }
+	ms := make([]pm, 0, len(t.merges))
+	for k, m := range t.merges {
+		ms = append(ms, pm{int32(uint32(k >> 32)), int32(uint32(k)), m.result})
+	}
+	// Parts usually come before their results in rank order, but not
+	// necessarily: repeat until nothing changes.
+	for changed := true; changed; {
+		changed = false
+		for _, m := range ms {
+			if int(m.r) >= len(size) || int(m.a) >= len(size) || int(m.b) >= len(size) {
+				continue
+			}
+			if size[m.a] > 0 && size[m.b] > 0 && size[m.a]+size[m.b] > size[m.r] {
+				size[m.r] = size[m.a] + size[m.b]
+				changed = true
+			}
+		}
+	}
+	t.maxSym = max(1, slices.Max(size))
 }
 
 // A binary min-heap of candidates (container/heap would box every element).

@@ -332,7 +332,11 @@ func (t *Tokenizer) encode(text string, limit int) []int32 {
 		case eotText:
 			ids = append(ids, t.eot)
 		default:
-			ids = t.appendWord(ids, piece)
+			need := -1
+			if limit >= 0 {
+				need = limit - len(ids)
+			}
+			ids = t.appendWordFirst(ids, piece, need)
 		}
 	}
 	return ids

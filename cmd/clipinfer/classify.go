@@ -12,6 +12,7 @@ import (
 
 	"github.com/clipinfer/clipinfer/analysis"
 	"github.com/clipinfer/clipinfer/internal/atomicfile"
+	"github.com/clipinfer/clipinfer/internal/termtext"
 	clip "github.com/clipinfer/clipinfer/runtime"
 )
 
@@ -102,7 +103,7 @@ func runClassify(e *env, args []string) error {
 	for i, p := range paths {
 		if errs[i] != nil {
 			failed++
-			fmt.Fprintf(e.stderr, "warning: skipped %s: %s\n", p, skipReason(p, errs[i]))
+			fmt.Fprintf(e.stderr, "warning: skipped %s: %s\n", termtext.Safe(p), skipReason(p, errs[i]))
 			continue
 		}
 		sc := m.Score(embs[i], labelEmbs)
@@ -112,12 +113,12 @@ func runClassify(e *env, args []string) error {
 		}
 		if *table {
 			if sc.Kind == clip.ScoreSigmoid {
-				fmt.Fprintf(e.stdout, "%s  (independent sigmoid per label)\n", p)
+				fmt.Fprintf(e.stdout, "%s  (independent sigmoid per label)\n", termtext.Safe(p))
 			} else {
-				fmt.Fprintf(e.stdout, "%s\n", p)
+				fmt.Fprintf(e.stdout, "%s\n", termtext.Safe(p))
 			}
 			for _, l := range out.Labels {
-				fmt.Fprintf(e.stdout, "  %6.1f%%  %-30s cos %+.3f\n", 100*l.Probability, l.Label, l.Cosine)
+				fmt.Fprintf(e.stdout, "  %6.1f%%  %-30s cos %+.3f\n", 100*l.Probability, termtext.Safe(l.Label), l.Cosine)
 			}
 			continue
 		}
@@ -203,7 +204,7 @@ func (c *textCache) load(path string) map[string][]float32 {
 	}
 	var f cacheFile
 	if err := json.Unmarshal(b, &f); err != nil || f.Fingerprint != c.fingerprint || f.Dim != c.dim || f.Texts == nil {
-		fmt.Fprintf(c.warn, "warning: ignoring unreadable label cache %s\n", path)
+		fmt.Fprintf(c.warn, "warning: ignoring unreadable label cache %s\n", termtext.Safe(path))
 		return map[string][]float32{}
 	}
 	for t, v := range f.Texts {
@@ -218,7 +219,7 @@ func (c *textCache) load(path string) map[string][]float32 {
 func (c *textCache) embedTexts(texts []string) ([][]float32, error) {
 	path, err := c.path()
 	if err != nil {
-		fmt.Fprintf(c.warn, "warning: no label cache: %v\n", err)
+		fmt.Fprintf(c.warn, "warning: no label cache: %s\n", termtext.Safe(err.Error()))
 		return c.embed(texts)
 	}
 	have := c.load(path)
@@ -246,7 +247,7 @@ func (c *textCache) embedTexts(texts []string) ([][]float32, error) {
 			})
 		}
 		if err != nil && !errors.Is(err, os.ErrPermission) {
-			fmt.Fprintf(c.warn, "warning: cannot write label cache: %v\n", err)
+			fmt.Fprintf(c.warn, "warning: cannot write label cache: %s\n", termtext.Safe(err.Error()))
 		}
 	}
 	out := make([][]float32, len(texts))

@@ -13,6 +13,9 @@ const (
 	exitOK      = 0
 	exitRuntime = 1 // the command ran and failed: unreadable model, bad image, I/O
 	exitUsage   = 2 // the command line is wrong: unknown flag, missing flag or argument
+	// exitSomeFailed: clipinfer index finished but could not embed every
+	// image file it found.
+	exitSomeFailed = 3
 )
 
 // errUsage marks a command-line mistake; run exits with exitUsage. Errors

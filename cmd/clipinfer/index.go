@@ -22,6 +22,7 @@ import (
 	"github.com/clipinfer/clipinfer/imageproc"
 	"github.com/clipinfer/clipinfer/index"
 	"github.com/clipinfer/clipinfer/internal/atomicfile"
+	"github.com/clipinfer/clipinfer/internal/termtext"
 	clip "github.com/clipinfer/clipinfer/runtime"
 	"github.com/clipinfer/clipinfer/store"
 )
@@ -97,6 +98,14 @@ func runIndex(e *env, args []string) error {
 		return fmt.Errorf("%s has no image tower", mf.path)
 	}
 
+	if !store.IsDatabaseURL(*out) {
+		// A database serialises its own writers; an index file needs the lock.
+		unlock, err := index.LockWriter(*out)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
 	info := index.ModelInfo{Fingerprint: fp, Name: filepath.Base(mf.path), Dim: m.EmbedDim()}
 	x, err := openStore(context.Background(), *out, &info, true, dtype, index.SearchOptions{}, false)
 	if err != nil {
@@ -146,7 +155,7 @@ func runIndex(e *env, args []string) error {
 			defer mu.Unlock()
 			warnings++
 			if warnings <= maxWarnings {
-				bar.warn(fmt.Sprintf("warning: skipped %s: %s", path, skipReason(path, err)))
+				bar.warn(fmt.Sprintf("warning: skipped %s: %s", termtext.Safe(path), skipReason(path, err)))
 			} else if warnings == maxWarnings+1 {
 				bar.warn("warning: more files skipped; the summary counts them")
 			}
@@ -181,6 +190,9 @@ func runIndex(e *env, args []string) error {
 			return fmt.Errorf("interrupted while listing files: %s is unchanged", redact(*out))
 		}
 		return fmt.Errorf("interrupted: %s keeps %d embeddings; run the same command again to embed the %d files left", redact(*out), st.Entries, st.Pending)
+	}
+	if st.Failed > 0 {
+		return exitError{code: exitSomeFailed, err: fmt.Errorf("%d files or folders could not be read or embedded (see the warnings); %s holds the %d others", st.Failed, redact(*out), st.Entries)}
 	}
 	return nil
 }
@@ -285,7 +297,7 @@ func limitHeap(budget int64) {
 // the file.
 func skipReason(path string, err error) string {
 	msg := strings.TrimPrefix(err.Error(), path+": ")
-	return oneLine(strings.TrimPrefix(msg, "imageproc: "))
+	return termtext.Safe(oneLine(strings.TrimPrefix(msg, "imageproc: ")))
 }
 
 // modelEmbedder adapts a model to index.Embedder.

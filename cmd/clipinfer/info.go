@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/clipinfer/clipinfer/format"
+	"github.com/clipinfer/clipinfer/internal/termtext"
 	"github.com/clipinfer/clipinfer/kernels"
 )
 
@@ -56,7 +57,7 @@ func runInfo(e *env, args []string) error {
 		return enc.Encode(out)
 	}
 	w := e.stdout
-	fmt.Fprintf(w, "file:         %s (%.1f MiB%s)\n", mf.path, float64(m.Size())/(1<<20), map[bool]string{true: ", checksums verified"}[mf.verify])
+	fmt.Fprintf(w, "file:         %s (%.1f MiB%s)\n", termtext.Safe(mf.path), float64(m.Size())/(1<<20), map[bool]string{true: ", checksums verified"}[mf.verify])
 	fmt.Fprintf(w, "architecture: %s (from %s weights), %s\n", meta.Architecture, meta.Family, describeQuant(meta.Quant))
 	params := m.Params()
 	switch meta.Architecture {
@@ -109,12 +110,12 @@ func runInfo(e *env, args []string) error {
 	}
 	fmt.Fprintf(w, "embedding:    %d dimensions, logit scale %.4g\n", meta.EmbedDim, meta.LogitScale)
 	pv := meta.Provenance
-	fmt.Fprintf(w, "source:       %s (%s)\n", pv.Source, pv.SourceFormat)
+	fmt.Fprintf(w, "source:       %s (%s)\n", termtext.Safe(pv.Source), termtext.Safe(pv.SourceFormat))
 	if pv.SourceSHA256 != "" {
-		fmt.Fprintf(w, "source sha256: %s\n", pv.SourceSHA256)
+		fmt.Fprintf(w, "source sha256: %s\n", termtext.Safe(pv.SourceSHA256))
 	}
 	if len(pv.Args) > 0 {
-		fmt.Fprintf(w, "converted by: %s %s: %s\n", pv.Converter, pv.ConverterVersion, strings.Join(pv.Args, " "))
+		fmt.Fprintf(w, "converted by: %s\n", termtext.Safe(fmt.Sprintf("%s %s: %s", pv.Converter, pv.ConverterVersion, strings.Join(pv.Args, " "))))
 	}
 	fmt.Fprintf(w, "kernel:       %s, %d threads (this CPU: %s)\n", m.Kernel(), m.Threads(), availableNames())
 	return nil

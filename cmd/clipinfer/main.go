@@ -19,6 +19,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/clipinfer/clipinfer/internal/termtext"
 )
 
 // command is one subcommand.
@@ -68,14 +70,27 @@ func run(args []string, e *env) int {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return exitOK
 	case errors.As(err, &ue):
-		fmt.Fprintf(e.stderr, "clipinfer %s: %s; run 'clipinfer %s -h'\n", args[0], oneLine(ue.msg), args[0])
+		fmt.Fprintf(e.stderr, "clipinfer %s: %s; run 'clipinfer %s -h'\n", args[0], termtext.Safe(oneLine(ue.msg)), args[0])
 		return exitUsage
 	case errors.Is(err, errUsage):
 		return exitUsage // already explained on stderr
 	}
-	fmt.Fprintf(e.stderr, "clipinfer %s: %s\n", args[0], oneLine(err.Error()))
+	fmt.Fprintf(e.stderr, "clipinfer %s: %s\n", args[0], termtext.Safe(oneLine(err.Error())))
+	var ee exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
 	return exitRuntime
 }
+
+// exitError is an error with its own exit status.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e exitError) Error() string { return e.err.Error() }
+func (e exitError) Unwrap() error { return e.err }
 
 // oneLine keeps error messages to a single line.
 func oneLine(s string) string {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/clipinfer/clipinfer/index"
+	"github.com/clipinfer/clipinfer/internal/termtext"
 	"github.com/clipinfer/clipinfer/kernels"
 	"github.com/clipinfer/clipinfer/store"
 )
@@ -141,7 +142,7 @@ func searchTable(w io.Writer, labels, types []string, hits [][]index.Hit) error 
 		fmt.Fprintf(tw, "%s query: %q\n", types[q], labels[q])
 		fmt.Fprintln(tw, "rank\tscore\tpath")
 		for i, h := range hs {
-			fmt.Fprintf(tw, "%d\t%.4f\t%s\n", i+1, h.Score, h.Path)
+			fmt.Fprintf(tw, "%d\t%.4f\t%s\n", i+1, h.Score, termtext.Safe(h.Path))
 		}
 		if len(hs) == 0 {
 			fmt.Fprintln(tw, "(index is empty)")

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/clipinfer/clipinfer/index"
+	"github.com/clipinfer/clipinfer/internal/regfile"
 	"github.com/clipinfer/clipinfer/server"
 	"github.com/clipinfer/clipinfer/store"
 )
@@ -20,7 +21,7 @@ import (
 func init() {
 	register("serve", command{
 		summary: "Serve a JSON HTTP API: POST /v1/embeddings (OpenAI's protocol), GET /v1/models, POST /v1/classify, GET|POST /v1/search (with -index), Immich's POST /predict and Weaviate's POST /vectorize, GET /healthz, GET /metrics. Ctrl-C or SIGTERM shuts down gracefully.",
-		usage:   "-m MODEL [-index INDEX|postgres://…] [-reload 2s] [-alias NAME]… [-addr 127.0.0.1:8080] [-concurrency N] [-queue N] [-timeout 60s] [-max-body BYTES] [-max-batch N] [-v]",
+		usage:   "-m MODEL [-index INDEX|postgres://…] [-reload 2s] [-alias NAME]… [-addr 127.0.0.1:8080] [-concurrency N] [-queue N] [-timeout 60s] [-max-body BYTES] [-max-batch N] [-allow-host NAME]… [-allow-origin ORIGIN]… [-token-file FILE] [-max-request-pixels N] [-max-work N] [-v]",
 		run:     runServe,
 	})
 }
@@ -39,6 +40,12 @@ func runServe(e *env, args []string) error {
 	maxBody := fs.Int64("max-body", 32<<20, "largest request body in bytes")
 	maxBatch := fs.Int("max-batch", 64, "most texts plus images in one request")
 	verbose := fs.Bool("v", false, "log every request")
+	var allowHosts, allowOrigins stringList
+	fs.Var(&allowHosts, "allow-host", "a host name clients may use to reach the server (repeatable; IP addresses and localhost always work; * allows any)")
+	fs.Var(&allowOrigins, "allow-origin", "a browser origin allowed to call the API cross-origin, e.g. https://app.example (repeatable; * allows any)")
+	tokenFile := fs.String("token-file", "", "file holding a bearer token every request but GET /healthz must carry (required to bind a non-loopback address without a warning)")
+	maxRequestPixels := fs.Int64("max-request-pixels", 100_000_000, "most pixels the images of one request may declare, checked before decoding")
+	maxWork := fs.Int("max-work", 20_000, "most encoder passes one request may need (texts + 2 per image + labels×templates for classify)")
 	var aliases stringList
 	fs.Var(&aliases, "alias", "another name the model answers to in OpenAI's \"model\" and Immich's \"modelName\" (repeatable), e.g. ViT-B-32__openai")
 	if err := parse(fs, args); err != nil {
@@ -67,6 +74,10 @@ func runServe(e *env, args []string) error {
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	token, err := readToken(*tokenFile)
+	if err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var x store.Store
@@ -92,7 +103,9 @@ func runServe(e *env, args []string) error {
 		Model: m, ModelName: filepath.Base(mf.path), Aliases: aliases, Created: modTime(mf.path), Fingerprint: fp, Store: x,
 		MaxBodyBytes: *maxBody, MaxPixels: mf.maxPixels, MaxBatch: *maxBatch,
 		MaxConcurrent: *concurrency, MaxQueue: *queue, QueueTimeout: *queueWait, RequestTimeout: *timeout,
-		Logger: logger,
+		Logger:     logger,
+		AllowHosts: allowHosts, AllowOrigins: allowOrigins, Token: token,
+		MaxRequestPixels: *maxRequestPixels, MaxWork: *maxWork,
 	})
 	if err != nil {
 		return err
@@ -100,6 +113,9 @@ func runServe(e *env, args []string) error {
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
+	}
+	if token == "" && !loopback(ln.Addr()) {
+		fmt.Fprintf(e.stderr, "WARNING: serving %s on a non-loopback address without -token-file: anyone who can reach it can embed, classify and search (and read the indexed file paths)\n", ln.Addr())
 	}
 	attrs := []any{"url", "http://" + ln.Addr().String(), "model", mf.path, "kernel", m.Kernel()}
 	if x != nil {
@@ -141,4 +157,27 @@ func (l *stringList) Set(v string) error {
 	}
 	*l = append(*l, v)
 	return nil
+}
+
+// readToken reads a bearer token file (one line; surrounding white space
+// ignored). An empty path means no token.
+func readToken(path string) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	b, err := regfile.ReadFile(path, 4096)
+	if err != nil {
+		return "", fmt.Errorf("-token-file: %w", err)
+	}
+	tok := strings.TrimSpace(string(b))
+	if tok == "" || strings.ContainsAny(tok, " \t\r\n") {
+		return "", fmt.Errorf("-token-file %s: want one token without white space", path)
+	}
+	return tok, nil
+}
+
+// loopback reports whether a listener address is loopback only.
+func loopback(a net.Addr) bool {
+	t, ok := a.(*net.TCPAddr)
+	return ok && t.IP.IsLoopback()
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/clipinfer/clipinfer/imageproc"
 	"github.com/clipinfer/clipinfer/index"
 	"github.com/clipinfer/clipinfer/internal/atomicfile"
+	"github.com/clipinfer/clipinfer/internal/termtext"
 )
 
 // Contact-sheet geometry, in pixels.
@@ -52,7 +53,7 @@ func writeContactSheet(path string, labels []string, hits [][]index.Hit, maxPixe
 			box := image.Rect(x0, y0+sheetLine, x0+sheetThumb, y0+sheetLine+sheetThumb)
 			drawThumb(sheet, box, hit.Path, maxPixels)
 			text(x0, box.Max.Y+12, fmt.Sprintf("#%d  %.3f", i+1, hit.Score), color.RGBA{0x20, 0x40, 0xa0, 0xff})
-			text(x0, box.Max.Y+12+sheetLine, clipText(filepath.Base(hit.Path), maxChars), color.Gray{0x40})
+			text(x0, box.Max.Y+12+sheetLine, clipText(termtext.Safe(filepath.Base(hit.Path)), maxChars), color.Gray{0x40})
 		}
 	}
 	return atomicfile.Write(path, func(w io.Writer) error { return png.Encode(w, sheet) })

@@ -24,6 +24,8 @@ import (
 
 	"github.com/clipinfer/clipinfer/convert"
 	"github.com/clipinfer/clipinfer/format"
+	"github.com/clipinfer/clipinfer/internal/regfile"
+	"github.com/clipinfer/clipinfer/internal/termtext"
 )
 
 func main() {
@@ -38,10 +40,10 @@ func exitCode(err error, stderr io.Writer) int {
 	case err == nil:
 		return 0
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "convert: %s; run 'convert -h'\n", ue.msg)
+		fmt.Fprintf(stderr, "convert: %s; run 'convert -h'\n", termtext.Safe(ue.msg))
 		return 2
 	}
-	fmt.Fprintln(stderr, "convert:", strings.Join(strings.Fields(err.Error()), " "))
+	fmt.Fprintln(stderr, "convert:", termtext.Safe(strings.Join(strings.Fields(err.Error()), " ")))
 	return 1
 }
 
@@ -91,7 +93,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return usagef("%s", err)
 	}
 	if *vocab != "" {
-		b, err := os.ReadFile(*vocab)
+		b, err := regfile.ReadFile(*vocab, maxVocabFile)
 		if err != nil {
 			return err
 		}
@@ -135,6 +137,9 @@ func sourceSize(path string) int64 {
 	return n
 }
 
+// maxVocabFile bounds a -vocab word list.
+const maxVocabFile = 64 << 20
+
 // progress shows a one-line counter on a terminal, and a line every 10 % of
 // the tensors otherwise.
 func progress(w io.Writer, isTerm bool) func(done, total int, name string) {
@@ -156,7 +161,7 @@ func progress(w io.Writer, isTerm bool) func(done, total int, name string) {
 
 func describe(w io.Writer, r *convert.Report, verbose bool) {
 	m := r.Meta
-	fmt.Fprintf(w, "source:     %s (%s), family %s\n", m.Provenance.Source, r.SourceFormat, r.Family)
+	fmt.Fprintf(w, "source:     %s (%s), family %s\n", termtext.Safe(m.Provenance.Source), r.SourceFormat, r.Family)
 	switch m.Architecture {
 	case format.ArchCLIPViT:
 		if v := m.Vision; v != nil {
