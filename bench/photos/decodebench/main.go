@@ -1,3 +1,5 @@
+//go:build unix
+
 // Command decodebench decodes and preprocesses image files with clipinfer's
 // imageproc on several workers and prints the throughput as one JSON line:
 // the Go half of bench/photos/run.sh (pillow_bench.py is the Python half).
