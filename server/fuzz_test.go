@@ -7,8 +7,9 @@ import (
 	"testing"
 )
 
-// FuzzRequestBody sends arbitrary bodies to every POST endpoint: the
-// server must answer 200 or a 4xx JSON error, never panic or 500.
+// FuzzRequestBody sends arbitrary bodies to every POST endpoint of every
+// protocol (clipinfer's, OpenAI's, Immich's, Weaviate's): the server must
+// answer 200 or a 4xx JSON error, never panic or 500.
 func FuzzRequestBody(f *testing.F) {
 	for _, seed := range []string{
 		`{"texts":["a cat"]}`,
@@ -18,18 +19,22 @@ func FuzzRequestBody(f *testing.F) {
 		`{"text":"q","k":-1}`,
 		`{"image":"!!"}`,
 		`[]`, `null`, `{"texts":null}`, "\x00",
+		`{"model":"fake","input":[[49406,320,49407]],"encoding_format":"base64"}`,
+		`{"input":[{"image":"AAAA"},{"text":"a"},"b"],"dimensions":4}`,
+		`{"texts":["a"],"images":null}`,
 	} {
 		f.Add("application/json", seed)
 	}
 	f.Add("multipart/form-data; boundary=X", "--X\r\nContent-Disposition: form-data; name=\"text\"\r\n\r\nhi\r\n--X--\r\n")
 	f.Add("multipart/form-data", "--X--")
+	f.Add("multipart/form-data; boundary=X", "--X\r\nContent-Disposition: form-data; name=\"entries\"\r\n\r\n{\"clip\":{\"textual\":{\"modelName\":\"fake\"}}}\r\n--X\r\nContent-Disposition: form-data; name=\"text\"\r\n\r\nhi\r\n--X--\r\n")
 	s, err := New(Config{Model: &fakeModel{}, MaxBodyBytes: 1 << 16, MaxPixels: 1 << 12})
 	if err != nil {
 		f.Fatal(err)
 	}
 	h := s.Handler()
 	f.Fuzz(func(t *testing.T, contentType, body string) {
-		for _, path := range []string{"/v1/embeddings", "/v1/classify", "/v1/search"} {
+		for _, path := range []string{"/v1/embeddings", "/v1/classify", "/v1/search", "/predict", "/vectorize"} {
 			req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
 			req.Header.Set("Content-Type", contentType)
 			rec := httptest.NewRecorder()
