@@ -27,7 +27,7 @@ func normalize(text string) string {
 // htmlUnescape is Python 3's html.unescape. It differs from Go's
 // html.UnescapeString: names are matched by longest known prefix over up to
 // 32 characters, numeric references to invalid code points are dropped, NUL,
-// CR and 0x80-0x9F map through htmlInvalidCharrefs, and surrogates or values
+// CR and 0x80-0x9F map through ftfy.CharRef's table, and surrogates or values
 // above U+10FFFF become U+FFFD.
 func htmlUnescape(s string) string {
 	amp := strings.IndexByte(s, '&')
@@ -126,15 +126,7 @@ func unescapeNumeric(b *strings.Builder, s string) int {
 	if i < len(s) && s[i] == ';' {
 		i++
 	}
-	switch {
-	case htmlInvalidCharrefs[num] != "":
-		b.WriteString(htmlInvalidCharrefs[num])
-	case (0xD800 <= num && num <= 0xDFFF) || num > 0x10FFFF:
-		b.WriteRune(utf8.RuneError)
-	case htmlInvalidCodepoints[num]:
-	default:
-		b.WriteRune(rune(num))
-	}
+	b.WriteString(ftfy.CharRef(num))
 	return i
 }
 

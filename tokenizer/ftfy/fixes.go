@@ -228,21 +228,29 @@ func decodeEntity(m string) string {
 			num = num*base + d
 		}
 	}
-	var v string
-	switch {
-	case htmlInvalidCharrefs[num] != "":
-		v = htmlInvalidCharrefs[num]
-	case (0xD800 <= num && num <= 0xDFFF) || num > 0x10FFFF:
-		v = "\uFFFD"
-	case htmlInvalidCodepoints[num]:
-		v = ""
-	default:
-		v = string(rune(num))
-	}
+	v := CharRef(num)
 	if strings.Contains(v, ";") {
 		return m // "&#59;": ftfy takes a ";" in the result for a partial decode
 	}
 	return v
+}
+
+// CharRef is what Python's html.unescape makes of the numeric character
+// reference with value num (any value above U+10FFFF may be passed as
+// 0x110000): HTML5's replacements for NUL, CR and 0x80-0x9F, U+FFFD for
+// surrogates and values beyond Unicode, nothing for the code points HTML5
+// drops, and the code point itself otherwise. The CLIP tokenizer's own
+// html.unescape passes use it too.
+func CharRef(num int) string {
+	switch {
+	case htmlInvalidCharrefs[num] != "":
+		return htmlInvalidCharrefs[num]
+	case (0xD800 <= num && num <= 0xDFFF) || num > 0x10FFFF:
+		return "\uFFFD"
+	case htmlInvalidCodepoints[num]:
+		return ""
+	}
+	return string(rune(num))
 }
 
 func digitValue(c byte, base int) int {

@@ -476,23 +476,8 @@ def write_go_tables(path):
     ]
     for name in sorted(html.entities.html5):
         lines.append("\t%s: %s," % (go_quote(name), go_quote(html.entities.html5[name])))
-    lines += [
-        "}",
-        "",
-        "// htmlInvalidCharrefs maps numeric character references that HTML5",
-        "// replaces (NUL, CR and the Windows-1252 range 0x80-0x9F).",
-        "var htmlInvalidCharrefs = map[int]string{",
-    ]
-    for num in sorted(html._invalid_charrefs):
-        lines.append("\t0x%X: %s," % (num, go_quote(html._invalid_charrefs[num])))
-    lines += [
-        "}",
-        "",
-        "// htmlInvalidCodepoints lists numeric references that decode to nothing.",
-        "var htmlInvalidCodepoints = map[int]bool{",
-    ]
-    for num in sorted(html._invalid_codepoints):
-        lines.append("\t0x%X: true," % num)
+    # The numeric-reference tables (html._invalid_charrefs and
+    # _invalid_codepoints) live once, in package tokenizer/ftfy (ftfy.CharRef).
     lines += ["}", ""]
     with open(path, "w", encoding="utf-8") as f:
         f.write("\n".join(lines))
