@@ -189,13 +189,7 @@ func (g *sigLIP) embedTexts(e *engine, s *state, ids [][]int32, dst []float32) e
 		rows += len(seq)
 	}
 	s.x = grow(s.x, rows*w)
-	for i, sp := range s.spans {
-		for p := 0; p < sp.n; p++ {
-			x := s.x[(sp.start+p)*w : (sp.start+p+1)*w]
-			t.token.row(x, int(ids[i][p]), t.f16row)
-			e.k.Add(x, t.pos[p*w:(p+1)*w])
-		}
-	}
+	embedTokenSpans(e, s, ids, &t.token, t.pos, t.f16row, w)
 	e.forward(&t.enc, s, rows, true)
 	s.out = grow(s.out, len(ids)*w)
 	for i := range ids {

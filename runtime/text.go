@@ -91,13 +91,7 @@ func (e *engine) embedTexts(t *textTower, s *state, ids [][]int32, out []float32
 		rows += n
 	}
 	s.x = grow(s.x, rows*w)
-	for i, sp := range s.spans {
-		for p := 0; p < sp.n; p++ {
-			x := s.x[(sp.start+p)*w : (sp.start+p+1)*w]
-			t.token.row(x, int(ids[i][p]), t.f16row)
-			e.k.Add(x, t.pos[p*w:(p+1)*w])
-		}
-	}
+	embedTokenSpans(e, s, ids, &t.token, t.pos, t.f16row, w)
 	e.forward(&t.enc, s, rows, cut)
 	s.out = grow(s.out, len(ids)*w)
 	for i := range ids {
@@ -105,4 +99,17 @@ func (e *engine) embedTexts(t *textTower, s *state, ids [][]int32, out []float32
 	}
 	e.linear(s, &t.proj, s.out, len(ids), out, epiNone, nil)
 	return nil
+}
+
+// embedTokenSpans writes into s.x, for every span of s, the token
+// embeddings of its ids plus the position embeddings (rows of width w):
+// the input of a text tower's blocks.
+func embedTokenSpans(e *engine, s *state, ids [][]int32, token *matrix, pos []float32, f16row func([]float32, []uint16), w int) {
+	for i, sp := range s.spans {
+		for p := 0; p < sp.n; p++ {
+			x := s.x[(sp.start+p)*w : (sp.start+p+1)*w]
+			token.row(x, int(ids[i][p]), f16row)
+			e.k.Add(x, pos[p*w:(p+1)*w])
+		}
+	}
 }
