@@ -60,6 +60,7 @@ type Store struct {
 	location string // the URL without password
 	opt      Options
 	efSearch int
+	hnsw     HNSW
 
 	mu    sync.Mutex // guards setup
 	model index.ModelInfo
@@ -73,23 +74,38 @@ type Store struct {
 
 // Open connects to the database at rawURL (postgres://…). Besides the
 // driver's own parameters the URL may carry ef_search=N, the HNSW search
-// breadth. Open migrates the schema if needed and finds (or with
+// breadth, and hnsw_m=N and hnsw_ef_construction=N, the graph parameters
+// used when a model's index is created (an existing index keeps its own).
+// Open migrates the schema if needed and finds (or with
 // opt.Model creates) the model's table.
 func Open(ctx context.Context, rawURL string, opt Options) (*Store, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: bad database URL: %w", err)
 	}
-	s := &Store{opt: opt, efSearch: DefaultEfSearch}
+	s := &Store{opt: opt, efSearch: DefaultEfSearch, hnsw: DefaultHNSW}
 	q := u.Query()
-	if v := q.Get("ef_search"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			return nil, fmt.Errorf("pgstore: ef_search=%q: want 1..1000", v)
+	for _, p := range []struct {
+		name string
+		dst  *int
+	}{{"ef_search", &s.efSearch}, {"hnsw_m", &s.hnsw.M}, {"hnsw_ef_construction", &s.hnsw.EfConstruction}} {
+		if !q.Has(p.name) {
+			continue
 		}
-		s.efSearch = n
-		q.Del("ef_search")
-		u.RawQuery = q.Encode()
+		v := q.Get(p.name)
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return nil, fmt.Errorf("pgstore: %s=%q: not an integer", p.name, v)
+		}
+		*p.dst = n
+		q.Del(p.name)
+	}
+	u.RawQuery = q.Encode()
+	if s.efSearch < 1 || s.efSearch > 1000 {
+		return nil, fmt.Errorf("pgstore: ef_search=%d: want 1..1000", s.efSearch)
+	}
+	if err := s.hnsw.check(); err != nil {
+		return nil, fmt.Errorf("pgstore: %w", err)
 	}
 	s.location = u.Redacted()
 	cfg, err := pgxpool.ParseConfig(u.String())
@@ -133,7 +149,7 @@ func (s *Store) setup(ctx context.Context) error {
 		return fmt.Errorf("pgstore: %s: %w", s.location, err)
 	}
 	if m := s.opt.Model; m != nil {
-		dim, err := createModel(ctx, conn, m.Fingerprint, m.Name, m.Dim)
+		dim, err := createModel(ctx, conn, m.Fingerprint, m.Name, m.Dim, s.hnsw)
 		if err != nil {
 			return fmt.Errorf("pgstore: %s: %w", s.location, err)
 		}

@@ -379,6 +379,19 @@ func TestOpenExisting(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 250, e.EfSearch())
 	e.Close()
+
+	for _, bad := range []string{"&hnsw_m=1", "&hnsw_m=x", "&hnsw_m=40&hnsw_ef_construction=64", "&hnsw_ef_construction=2000"} {
+		_, err = pgstore.Open(ctx, url+bad, pgstore.Options{Model: &other})
+		require.ErrorContains(t, err, "hnsw_", bad)
+	}
+	third := index.ModelInfo{Fingerprint: "sha256:third", Dim: 8}
+	h, err := pgstore.Open(ctx, url+"&hnsw_m=24&hnsw_ef_construction=100", pgstore.Options{Model: &third})
+	require.NoError(t, err)
+	var def string
+	require.NoError(t, h.Pool().QueryRow(ctx, `SELECT indexdef FROM pg_indexes WHERE indexname = $1`, h.Table()+"_hnsw").Scan(&def))
+	assert.Contains(t, def, "m='24'")
+	assert.Contains(t, def, "ef_construction='100'")
+	h.Close()
 }
 
 // TestStatus reports a reachable database as ready with its row count,

@@ -41,11 +41,30 @@ var migrations = []string{
 // SchemaVersion is the schema version this program writes.
 var SchemaVersion = len(migrations)
 
-// HNSW build parameters of the per-model index.
-const (
-	hnswM              = 16
-	hnswEfConstruction = 64
-)
+// HNSW holds the build parameters of a model's HNSW index: m, the links
+// per node, and ef_construction, the candidate list while linking. Larger
+// values build a denser graph (better recall on large, clustered
+// collections) at a higher build cost, roughly proportional to
+// m·ef_construction.
+type HNSW struct {
+	M              int
+	EfConstruction int
+}
+
+// DefaultHNSW is pgvector's own default graph.
+var DefaultHNSW = HNSW{M: 16, EfConstruction: 64}
+
+// check applies pgvector's limits (m 2–100, ef_construction 4–1000 and at
+// least 2m), so a bad value is refused before anything is created.
+func (h HNSW) check() error {
+	if h.M < 2 || h.M > 100 {
+		return fmt.Errorf("hnsw_m=%d: want 2..100", h.M)
+	}
+	if h.EfConstruction < 4 || h.EfConstruction > 1000 || h.EfConstruction < 2*h.M {
+		return fmt.Errorf("hnsw_ef_construction=%d: want 4..1000 and at least 2·hnsw_m", h.EfConstruction)
+	}
+	return nil
+}
 
 // migrate brings the database schema to SchemaVersion. It refuses a
 // database migrated by a newer program.
@@ -90,9 +109,10 @@ func TableName(fingerprint string) string {
 	return "clipinfer_emb_" + hex.EncodeToString(h[:8])
 }
 
-// createModel registers the model and creates its table and HNSW index, if
-// not done yet, and returns the registered dimension.
-func createModel(ctx context.Context, conn *pgx.Conn, fingerprint, name string, dim int) (int, error) {
+// createModel registers the model and creates its table and HNSW index
+// (with parameters h), if not done yet, and returns the registered
+// dimension.
+func createModel(ctx context.Context, conn *pgx.Conn, fingerprint, name string, dim int, h HNSW) (int, error) {
 	tx, err := conn.Begin(ctx)
 	if err != nil {
 		return 0, err
@@ -123,14 +143,15 @@ func createModel(ctx context.Context, conn *pgx.Conn, fingerprint, name string, 
 		updated_at timestamptz NOT NULL DEFAULT now())`, t, dim)); err != nil {
 		return 0, err
 	}
-	if _, err := tx.Exec(ctx, CreateHNSW(t)); err != nil {
+	if _, err := tx.Exec(ctx, CreateHNSW(t, h)); err != nil {
 		return 0, err
 	}
 	return dim, tx.Commit(ctx)
 }
 
-// CreateHNSW is the statement that builds the HNSW index of table t.
-func CreateHNSW(t string) string {
+// CreateHNSW is the statement that builds the HNSW index of table t with
+// parameters h.
+func CreateHNSW(t string, h HNSW) string {
 	return fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %s_hnsw ON %s USING hnsw (embedding halfvec_cosine_ops) WITH (m = %d, ef_construction = %d)`,
-		t, t, hnswM, hnswEfConstruction)
+		t, t, h.M, h.EfConstruction)
 }

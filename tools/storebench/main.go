@@ -61,6 +61,8 @@ var (
 	efs      = flag.String("ef", "40,100,200,400", "ef_search values to measure")
 	insertN  = flag.Int("insert", 20000, "rows upserted in the insert phase")
 	batch    = flag.Int("batch", 16, "rows per upsert transaction in the insert phase")
+	hnswM    = flag.Int("m", pgstore.DefaultHNSW.M, "HNSW m (links per node) for the load phase's build")
+	hnswEfc  = flag.Int("efc", pgstore.DefaultHNSW.EfConstruction, "HNSW ef_construction for the load phase's build")
 	settings = flag.String("pgset", "shared_buffers=2GB,maintenance_work_mem=4GB,max_parallel_maintenance_workers=1,fsync=on,full_page_writes=on,synchronous_commit=on", "server settings, comma-separated")
 )
 
@@ -330,11 +332,11 @@ func run() error {
 			return err
 		}
 		conn.Exec(ctx, `SET maintenance_work_mem = '4GB'`)
-		if _, err := conn.Exec(ctx, pgstore.CreateHNSW(table)); err != nil {
+		if _, err := conn.Exec(ctx, pgstore.CreateHNSW(table, pgstore.HNSW{M: *hnswM, EfConstruction: *hnswEfc})); err != nil {
 			return err
 		}
 		conn.Release()
-		emit(result{"what": "hnsw_build", "rows": *n, "seconds": time.Since(t).Seconds(), "m": 16, "ef_construction": 64})
+		emit(result{"what": "hnsw_build", "rows": *n, "seconds": time.Since(t).Seconds(), "m": *hnswM, "ef_construction": *hnswEfc})
 		pool.Exec(ctx, `VACUUM ANALYZE `+table)
 		var tb, ib int64
 		pool.QueryRow(ctx, `SELECT pg_table_size($1::regclass), pg_relation_size($2::regclass)`, table, table+"_hnsw").Scan(&tb, &ib)
