@@ -304,22 +304,40 @@ func (s *source) planOpenAI() (*plan, error) {
 		b.vec("text.ln_final.bias", "ln_final.bias", "text", w)
 		b.transposed("text.proj.weight", "text_projection", "text", w, embed)
 	}
+	return b.finish(embed)
+}
+
+// finish ends a CLIP plan: the first error of the builder, else the
+// embedding width and the logit scale.
+func (b *builder) finish(embed int) (*plan, error) {
 	if b.err != nil {
 		return nil, b.err
 	}
-	p.meta.EmbedDim = embed
-	ls, err := s.logitScale("logit_scale")
+	b.p.meta.EmbedDim = embed
+	ls, err := b.s.logitScale("logit_scale")
 	if err != nil {
 		return nil, err
 	}
-	p.meta.LogitScale = ls
-	return p, nil
+	b.p.meta.LogitScale = ls
+	return b.p, nil
 }
 
 func openaiBlock(src string) blockNames {
 	return blockNames{
 		ln1: src + ".ln_1", ln2: src + ".ln_2", out: src + ".attn.out_proj",
 		fc1: src + ".mlp.c_fc", fc2: src + ".mlp.c_proj", qkv: []string{src + ".attn.in_proj"},
+	}
+}
+
+// hfEncoder plans the layers of a Hugging Face encoder (CLIP's or
+// SigLIP's, either tower): src+"encoder.layers.i" become tower+".blocks.i",
+// and config.json's layer count must match the weights'.
+func (b *builder) hfEncoder(tower, src string, layers, w, mlp int) {
+	for i := 0; i < layers; i++ {
+		b.block(tower+".blocks."+strconv.Itoa(i), tower, hfBlock(src+"encoder.layers."+strconv.Itoa(i)), w, mlp)
+	}
+	if n := b.s.countLayers(func(i int) string { return src + "encoder.layers." + strconv.Itoa(i) + ".layer_norm1.weight" }); n != layers {
+		b.failf("config.json says %d %s layers, the weights have %d", layers, tower, n)
 	}
 }
 
@@ -393,12 +411,7 @@ func (s *source) planHF() (*plan, error) {
 		b.vec("vision.pos_embed", vm+"embeddings.position_embedding.weight", "vision", grid*grid+1, w)
 		b.vec("vision.ln_pre.weight", vm+"pre_layrnorm.weight", "vision", w)
 		b.vec("vision.ln_pre.bias", vm+"pre_layrnorm.bias", "vision", w)
-		for i := 0; i < v.Layers; i++ {
-			b.block("vision.blocks."+strconv.Itoa(i), "vision", hfBlock(vm+"encoder.layers."+strconv.Itoa(i)), w, v.MLPDim)
-		}
-		if n := s.countLayers(func(i int) string { return vm + "encoder.layers." + strconv.Itoa(i) + ".layer_norm1.weight" }); n != v.Layers {
-			b.failf("config.json says %d vision layers, the weights have %d", v.Layers, n)
-		}
+		b.hfEncoder("vision", vm, v.Layers, w, v.MLPDim)
 		b.vec("vision.ln_post.weight", vm+"post_layernorm.weight", "vision", w)
 		b.vec("vision.ln_post.bias", vm+"post_layernorm.bias", "vision", w)
 		b.mat("vision.proj.weight", "visual_projection.weight", "vision", embed, w)
@@ -438,26 +451,12 @@ func (s *source) planHF() (*plan, error) {
 		tm := "text_model."
 		b.mat("text.token_embed", tm+"embeddings.token_embedding.weight", "text", t.VocabSize, w)
 		b.vec("text.pos_embed", tm+"embeddings.position_embedding.weight", "text", t.ContextLength, w)
-		for i := 0; i < t.Layers; i++ {
-			b.block("text.blocks."+strconv.Itoa(i), "text", hfBlock(tm+"encoder.layers."+strconv.Itoa(i)), w, t.MLPDim)
-		}
-		if n := s.countLayers(func(i int) string { return tm + "encoder.layers." + strconv.Itoa(i) + ".layer_norm1.weight" }); n != t.Layers {
-			b.failf("config.json says %d text layers, the weights have %d", t.Layers, n)
-		}
+		b.hfEncoder("text", tm, t.Layers, w, t.MLPDim)
 		b.vec("text.ln_final.weight", tm+"final_layer_norm.weight", "text", w)
 		b.vec("text.ln_final.bias", tm+"final_layer_norm.bias", "text", w)
 		b.mat("text.proj.weight", "text_projection.weight", "text", embed, w)
 	}
-	if b.err != nil {
-		return nil, b.err
-	}
-	p.meta.EmbedDim = embed
-	ls, err := s.logitScale("logit_scale")
-	if err != nil {
-		return nil, err
-	}
-	p.meta.LogitScale = ls
-	return p, nil
+	return b.finish(embed)
 }
 
 // hfPreprocess reads preprocessor_config.json, defaulting to CLIP's values.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
-	"strconv"
 
 	"github.com/clipinfer/clipinfer/checkpoint"
 	"github.com/clipinfer/clipinfer/format"
@@ -129,12 +128,7 @@ func (s *source) planSigLIP() (*plan, error) {
 		b.mat("vision.patch_embed.weight", vm+"embeddings.patch_embedding.weight", "vision", w, 3*patch*patch, w, 3, patch, patch)
 		b.vec("vision.patch_embed.bias", vm+"embeddings.patch_embedding.bias", "vision", w)
 		b.vec("vision.pos_embed", vm+"embeddings.position_embedding.weight", "vision", grid*grid, w)
-		for i := 0; i < v.Layers; i++ {
-			b.block("vision.blocks."+strconv.Itoa(i), "vision", hfBlock(vm+"encoder.layers."+strconv.Itoa(i)), w, v.MLPDim)
-		}
-		if n := s.countLayers(func(i int) string { return vm + "encoder.layers." + strconv.Itoa(i) + ".layer_norm1.weight" }); n != v.Layers {
-			b.failf("config.json says %d vision layers, the weights have %d", v.Layers, n)
-		}
+		b.hfEncoder("vision", vm, v.Layers, w, v.MLPDim)
 		b.vec("vision.ln_post.weight", vm+"post_layernorm.weight", "vision", w)
 		b.vec("vision.ln_post.bias", vm+"post_layernorm.bias", "vision", w)
 		h := vm + "head."
@@ -190,22 +184,13 @@ func (s *source) planSigLIP() (*plan, error) {
 		tm := "text_model."
 		b.mat("text.token_embed", tm+"embeddings.token_embedding.weight", "text", t.VocabSize, w)
 		b.vec("text.pos_embed", tm+"embeddings.position_embedding.weight", "text", t.ContextLength, w)
-		for i := 0; i < t.Layers; i++ {
-			b.block("text.blocks."+strconv.Itoa(i), "text", hfBlock(tm+"encoder.layers."+strconv.Itoa(i)), w, t.MLPDim)
-		}
-		if n := s.countLayers(func(i int) string { return tm + "encoder.layers." + strconv.Itoa(i) + ".layer_norm1.weight" }); n != t.Layers {
-			b.failf("config.json says %d text layers, the weights have %d", t.Layers, n)
-		}
+		b.hfEncoder("text", tm, t.Layers, w, t.MLPDim)
 		b.vec("text.ln_final.weight", tm+"final_layer_norm.weight", "text", w)
 		b.vec("text.ln_final.bias", tm+"final_layer_norm.bias", "text", w)
 		b.mat("text.head.weight", tm+"head.weight", "text", embed, w)
 		b.vec("text.head.bias", tm+"head.bias", "text", embed)
 	}
-	if b.err != nil {
-		return nil, b.err
-	}
-	p.meta.EmbedDim = embed
-	if p.meta.LogitScale, err = s.logitScale("logit_scale"); err != nil {
+	if _, err := b.finish(embed); err != nil {
 		return nil, err
 	}
 	if p.meta.LogitBias, err = s.scalar("logit_bias"); err != nil {
