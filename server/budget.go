@@ -28,6 +28,9 @@ const (
 	// freeAfterPixels: after a request that decoded this many pixels, the
 	// heap it grew is handed back to the operating system.
 	freeAfterPixels = 16_000_000
+	// collectAfterPixels: after decoding and preprocessing an image this
+	// large, a request with more images to decode collects garbage first.
+	collectAfterPixels = 4_000_000
 )
 
 func (c *Config) budgetDefaults() {

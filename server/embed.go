@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	goruntime "runtime"
 	"slices"
 	"unicode/utf8"
 )
@@ -137,6 +138,13 @@ func (s *Server) embedImageData(ctx context.Context, data [][]byte) ([]embeddedI
 			return nil, unprocessable(fmt.Errorf("image %d: %w", i, err))
 		}
 		pix = append(pix, p)
+		if i+1 < len(data) && int64(r.Dx())*int64(r.Dy()) >= collectAfterPixels {
+			// The image is garbage now, but the collector would only
+			// reclaim it once the heap doubles: the next image would be
+			// decoded beside it. A collection here (milliseconds; the
+			// decode took far longer) keeps one decoded image at a time.
+			goruntime.GC()
+		}
 	}
 	var embs [][]float32
 	var err error
