@@ -104,13 +104,15 @@ func openReader(r io.ReaderAt, size int64, source string) (*StateDict, error) {
 		return nil, errors.New("this is the legacy (pre-1.6, non-zip) torch.save format, which is not supported; " +
 			"re-save it in the zip format with PyTorch >= 1.6: torch.save(torch.load(path, map_location=\"cpu\"), \"new.pt\") " +
 			"(only for a file you trust: loading it runs its pickle)")
+	// Before the pickle test: a safetensors header length whose low byte
+	// is 0x80 starts the file with a pickle's PROTO opcode.
+	case len(head) >= 9 && head[8] == '{' && binary.LittleEndian.Uint64(head) <= uint64(size):
+		flat, sd.Metadata, err = openSafetensors(r, size)
+		sd.Format = FormatSafetensors
 	case len(head) > 0 && head[0] == 0x80:
 		return nil, errors.New("this is a bare pickle, not a PyTorch zip checkpoint or safetensors file")
 	case isTar(r, size):
 		return nil, errors.New("this is the tar-based torch.save format of PyTorch < 0.4, which is not supported; re-save it with a current PyTorch")
-	case len(head) >= 9 && head[8] == '{' && binary.LittleEndian.Uint64(head) <= uint64(size):
-		flat, sd.Metadata, err = openSafetensors(r, size)
-		sd.Format = FormatSafetensors
 	default:
 		return nil, errors.New("unrecognised checkpoint format: expected a PyTorch zip (torch.save >= 1.6) or a safetensors file")
 	}

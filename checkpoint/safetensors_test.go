@@ -3,6 +3,7 @@ package checkpoint
 import (
 	"bytes"
 	"encoding/binary"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -68,6 +69,19 @@ func TestSafetensorsHeaderLength(t *testing.T) {
 	}
 	_, _, err := openSafetensors(bytes.NewReader([]byte{1, 0}), 2)
 	assert.ErrorContains(t, err, "too short")
+}
+
+// TestSafetensorsHeaderLengthLooksLikePickle: a header of 0x80 mod 256
+// bytes makes the file's first byte a pickle's PROTO opcode; the file is
+// still read as safetensors.
+func TestSafetensorsHeaderLengthLooksLikePickle(t *testing.T) {
+	header := `{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`
+	header += strings.Repeat(" ", 0x180-len(header))
+	file := safetensorsFile(header, make([]byte, 4))
+	require.Equal(t, byte(0x80), file[0])
+	sd, err := openReader(bytes.NewReader(file), int64(len(file)), "x.safetensors")
+	require.NoError(t, err)
+	assert.Equal(t, FormatSafetensors, sd.Format)
 }
 
 func TestSafetensorsRoundTripValues(t *testing.T) {

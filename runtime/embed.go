@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"context"
 	"fmt"
 	"math"
 )
@@ -9,8 +10,18 @@ import (
 // (each at most the model's context length; padding after the end token is
 // allowed and ignored).
 func (m *Model) EmbedTokens(ids [][]int32) ([][]float32, error) {
+	return m.EmbedTokensContext(context.Background(), ids)
+}
+
+// EmbedTokensContext is EmbedTokens stopping early when ctx ends: the
+// towers check ctx before every transformer block (every LSTM step for
+// SimpleCLIP), so a pass whose caller has gone stops within one layer and
+// returns ctx's error, wrapped (errors.Is(err, context.Canceled) or
+// context.DeadlineExceeded holds). A stopped call leaves the model as it
+// was: later calls give the same results as if it had never run.
+func (m *Model) EmbedTokensContext(ctx context.Context, ids [][]int32) ([][]float32, error) {
 	flat := make([]float32, len(ids)*m.EmbedDim())
-	if err := m.EmbedTokensInto(flat, ids); err != nil {
+	if err := m.EmbedTokensIntoContext(ctx, flat, ids); err != nil {
 		return nil, err
 	}
 	return split(flat, len(ids), m.EmbedDim()), nil
@@ -19,6 +30,13 @@ func (m *Model) EmbedTokens(ids [][]int32) ([][]float32, error) {
 // EmbedTokensInto is EmbedTokens writing into dst (len(ids)·EmbedDim
 // values). It allocates nothing once the model has warmed up.
 func (m *Model) EmbedTokensInto(dst []float32, ids [][]int32) error {
+	return m.EmbedTokensIntoContext(context.Background(), dst, ids)
+}
+
+// EmbedTokensIntoContext is EmbedTokensInto stopping early when ctx ends
+// (see EmbedTokensContext); dst's contents are unspecified then. It
+// allocates nothing once the model has warmed up unless ctx ends.
+func (m *Model) EmbedTokensIntoContext(ctx context.Context, dst []float32, ids [][]int32) error {
 	if m.closed.Load() {
 		return errClosed
 	}
@@ -31,6 +49,7 @@ func (m *Model) EmbedTokensInto(dst []float32, ids [][]int32) error {
 	}
 	s := m.state()
 	defer m.release(s)
+	s.ctx = ctx
 	bs := m.batch(64)
 	for lo := 0; lo < len(ids); lo += bs {
 		hi := min(lo+bs, len(ids))
@@ -49,8 +68,14 @@ func (m *Model) EmbedTokensInto(dst []float32, ids [][]int32) error {
 // inputs: for a ViT, preprocessed images, each a 3×S×S CHW tensor as
 // Preprocess makes it; for SimpleCLIP, feature vectors (see ImageInput).
 func (m *Model) EmbedPixels(pix [][]float32) ([][]float32, error) {
+	return m.EmbedPixelsContext(context.Background(), pix)
+}
+
+// EmbedPixelsContext is EmbedPixels stopping early when ctx ends (see
+// EmbedTokensContext).
+func (m *Model) EmbedPixelsContext(ctx context.Context, pix [][]float32) ([][]float32, error) {
 	flat := make([]float32, len(pix)*m.EmbedDim())
-	if err := m.EmbedPixelsInto(flat, pix); err != nil {
+	if err := m.EmbedPixelsIntoContext(ctx, flat, pix); err != nil {
 		return nil, err
 	}
 	return split(flat, len(pix), m.EmbedDim()), nil
@@ -59,6 +84,12 @@ func (m *Model) EmbedPixels(pix [][]float32) ([][]float32, error) {
 // EmbedPixelsInto is EmbedPixels writing into dst (len(pix)·EmbedDim
 // values). It allocates nothing once the model has warmed up.
 func (m *Model) EmbedPixelsInto(dst []float32, pix [][]float32) error {
+	return m.EmbedPixelsIntoContext(context.Background(), dst, pix)
+}
+
+// EmbedPixelsIntoContext is EmbedPixelsInto stopping early when ctx ends
+// (see EmbedTokensContext); dst's contents are unspecified then.
+func (m *Model) EmbedPixelsIntoContext(ctx context.Context, dst []float32, pix [][]float32) error {
 	if m.closed.Load() {
 		return errClosed
 	}
@@ -71,6 +102,7 @@ func (m *Model) EmbedPixelsInto(dst []float32, pix [][]float32) error {
 	}
 	s := m.state()
 	defer m.release(s)
+	s.ctx = ctx
 	bs := m.batch(16)
 	for lo := 0; lo < len(pix); lo += bs {
 		hi := min(lo+bs, len(pix))
@@ -125,6 +157,10 @@ func Similarity(a, b []float32) float32 {
 	}
 	return float32(s)
 }
+
+// Logits, ZeroShot and Score take no context: they compare embeddings
+// already computed (one dot product per label), far less work than one
+// encoder layer.
 
 // Logits returns the model's zero-shot logits of an image against text
 // embeddings (CLIP: LogitScale·cosine; see Score).

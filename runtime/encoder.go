@@ -1,6 +1,8 @@
 package runtime
 
 import (
+	"context"
+	"fmt"
 	"math"
 	"strconv"
 
@@ -68,11 +70,28 @@ type state struct {
 	spans                    []span
 	active                   []int // SimpleCLIP: sequences still running
 	par                      batch
+	// ctx is the caller's context for this pass (nil: never cancelled);
+	// the towers check it between blocks.
+	ctx context.Context
 
 	ln   lnJob
 	q    quantJob
 	mm   mmJob
 	attn attnJob
+}
+
+// stopped returns a wrapped ctx error once the pass's context has ended,
+// naming where the pass stopped, and nil otherwise. It is checked at
+// layer boundaries: a block's kernels are never interrupted, so a
+// cancelled pass leaves nothing half-written that a later pass reads.
+func (s *state) stopped(where string, i, n int) error {
+	if s.ctx == nil {
+		return nil
+	}
+	if err := s.ctx.Err(); err != nil {
+		return fmt.Errorf("stopped before %s %d of %d: %w", where, i+1, n, err)
+	}
+	return nil
 }
 
 func grow[T any](s []T, n int) []T {
@@ -90,20 +109,27 @@ func grow[T any](s []T, n int) []T {
 // read afterwards, and those rows do not depend on the skipped work (their
 // keys and values are still computed for every row). Without prune every
 // row runs through every block (the reference the tests compare with).
-func (e *engine) forward(enc *encoder, s *state, rows int, prune bool) {
-	e.blocks(enc, s, rows, prune)
+//
+// It returns the context's error, wrapped, if the pass's context ends
+// before a block starts.
+func (e *engine) forward(enc *encoder, s *state, rows int, prune bool) error {
+	if err := e.blocks(enc, s, rows, prune); err != nil {
+		return err
+	}
 	if !prune {
 		w := enc.width
 		for i, sp := range s.spans {
 			copy(s.x[i*w:(i+1)*w], s.x[(sp.start+sp.pool)*w:(sp.start+sp.pool+1)*w])
 		}
 	}
+	return nil
 }
 
 // blocks runs the blocks over s.x as forward does, but without prune
 // leaves every row of every span in place (towers that pool with their
-// own head read them all).
-func (e *engine) blocks(enc *encoder, s *state, rows int, prune bool) {
+// own head read them all). Before each block it checks the pass's context
+// and returns its error, wrapped, once it has ended.
+func (e *engine) blocks(enc *encoder, s *state, rows int, prune bool) error {
 	w := enc.width
 	s.h = grow(s.h, rows*w)
 	s.qkv = grow(s.qkv, rows*3*w)
@@ -124,6 +150,9 @@ func (e *engine) blocks(enc *encoder, s *state, rows int, prune bool) {
 	}
 	act := enc.act
 	for bi := range enc.blocks {
+		if err := s.stopped("block", bi, len(enc.blocks)); err != nil {
+			return err
+		}
 		b := &enc.blocks[bi]
 		last := bi == len(enc.blocks)-1
 		e.layerNorm(s, b.ln1, s.x, s.h, rows, w, enc.eps)
@@ -144,6 +173,7 @@ func (e *engine) blocks(enc *encoder, s *state, rows int, prune bool) {
 		e.linear(s, &b.fc1, s.h, rows, s.mlp, act, nil)
 		e.linear(s, &b.fc2, s.mlp, rows, s.tmp, epiResidual, s.x)
 	}
+	return nil
 }
 
 // lnJob applies a LayerNorm to rows.

@@ -1,8 +1,11 @@
 package runtime_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"log"
+	"time"
 
 	clip "github.com/clipinfer/clipinfer/runtime"
 )
@@ -102,4 +105,25 @@ func ExampleNormalize() {
 	clip.Normalize(v)
 	fmt.Println(v)
 	// Output: [0.6 0.8]
+}
+
+// A caller that gives up (a deadline, a closed connection) stops the
+// encoders at their next layer; the error wraps the context's.
+func ExampleModel_EmbedTextsContext() {
+	m, err := clip.Open(exampleModel(), clip.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer m.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	embs, err := m.EmbedTextsContext(ctx, []string{"a photo of a cat"})
+	fmt.Println(len(embs), err)
+
+	cancel() // the caller has gone
+	_, err = m.EmbedTextsContext(ctx, []string{"a photo of a cat"})
+	fmt.Println(errors.Is(err, context.Canceled))
+	// Output:
+	// 1 <nil>
+	// true
 }

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -59,6 +60,12 @@ func (m *Model) Tokenize(text string) ([]int32, error) {
 
 // EmbedTexts returns the normalised embeddings of texts.
 func (m *Model) EmbedTexts(texts []string) ([][]float32, error) {
+	return m.EmbedTextsContext(context.Background(), texts)
+}
+
+// EmbedTextsContext is EmbedTexts stopping early when ctx ends (see
+// EmbedTokensContext).
+func (m *Model) EmbedTextsContext(ctx context.Context, texts []string) ([][]float32, error) {
 	ids := make([][]int32, len(texts))
 	for i, t := range texts {
 		var err error
@@ -66,7 +73,7 @@ func (m *Model) EmbedTexts(texts []string) ([][]float32, error) {
 			return nil, fmt.Errorf("text %d: %w", i, err)
 		}
 	}
-	return m.EmbedTokens(ids)
+	return m.EmbedTokensContext(ctx, ids)
 }
 
 // DecodeImage reads an image file (JPEG, PNG, GIF, BMP, TIFF or WebP),
@@ -87,14 +94,23 @@ func (m *Model) Preprocess(img image.Image) ([]float32, error) {
 
 // EmbedImages returns the normalised embeddings of decoded images.
 func (m *Model) EmbedImages(imgs []image.Image) ([][]float32, error) {
+	return m.EmbedImagesContext(context.Background(), imgs)
+}
+
+// EmbedImagesContext is EmbedImages stopping early when ctx ends (see
+// EmbedTokensContext); preprocessing also stops between images.
+func (m *Model) EmbedImagesContext(ctx context.Context, imgs []image.Image) ([][]float32, error) {
 	pix := make([][]float32, len(imgs))
 	for i, img := range imgs {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("stopped before preprocessing image %d: %w", i, err)
+		}
 		var err error
 		if pix[i], err = m.Preprocess(img); err != nil {
 			return nil, err
 		}
 	}
-	return m.EmbedPixels(pix)
+	return m.EmbedPixelsContext(ctx, pix)
 }
 
 // ImageInput reads an image file and returns what the image tower takes:
@@ -123,14 +139,23 @@ func (m *Model) ImageInput(path string) ([]float32, error) {
 // EmbedImageFiles reads and embeds image files (ImageInput, then
 // EmbedPixels). The first file that cannot be read fails the call.
 func (m *Model) EmbedImageFiles(paths []string) ([][]float32, error) {
+	return m.EmbedImageFilesContext(context.Background(), paths)
+}
+
+// EmbedImageFilesContext is EmbedImageFiles stopping early when ctx ends
+// (see EmbedTokensContext); reading also stops between files.
+func (m *Model) EmbedImageFilesContext(ctx context.Context, paths []string) ([][]float32, error) {
 	in := make([][]float32, len(paths))
 	for i, p := range paths {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("stopped before reading %s: %w", p, err)
+		}
 		var err error
 		if in[i], err = m.ImageInput(p); err != nil {
 			return nil, err
 		}
 	}
-	return m.EmbedPixels(in)
+	return m.EmbedPixelsContext(ctx, in)
 }
 
 // ReadFeatures reads feature vectors from a .npy file ([D] or [N,D]

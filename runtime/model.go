@@ -181,8 +181,11 @@ func (m *Model) Params() map[string]int {
 	return out
 }
 
-func (m *Model) state() *state    { return m.states.Get().(*state) }
-func (m *Model) release(s *state) { m.states.Put(s) }
+func (m *Model) state() *state { return m.states.Get().(*state) }
+func (m *Model) release(s *state) {
+	s.ctx = nil // the pool must not keep a caller's context alive
+	m.states.Put(s)
+}
 
 func (m *Model) batch(def int) int {
 	if m.maxBatch > 0 {

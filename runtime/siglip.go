@@ -190,7 +190,9 @@ func (g *sigLIP) embedTexts(e *engine, s *state, ids [][]int32, dst []float32) e
 	}
 	s.x = grow(s.x, rows*w)
 	embedTokenSpans(e, s, ids, &t.token, t.pos, t.f16row, w)
-	e.forward(&t.enc, s, rows, true)
+	if err := e.forward(&t.enc, s, rows, true); err != nil {
+		return err
+	}
 	s.out = grow(s.out, len(ids)*w)
 	for i := range ids {
 		e.k.LayerNorm(s.out[i*w:(i+1)*w], s.x[i*w:(i+1)*w], t.lnFin.g, t.lnFin.b, t.enc.eps)
@@ -219,7 +221,9 @@ func (g *sigLIP) embedImages(e *engine, s *state, pix [][]float32, dst []float32
 		e.k.Add(s.x[i*np*w:(i+1)*np*w], v.pos)
 		s.spans = append(s.spans, span{start: i * np, n: np})
 	}
-	e.blocks(&v.enc, s, rows, false)
+	if err := e.blocks(&v.enc, s, rows, false); err != nil {
+		return err
+	}
 	e.layerNorm(s, v.lnPost, s.x, s.x, rows, w, v.enc.eps)
 
 	// Head: keys and values of every patch, and the probe's query in

@@ -156,6 +156,9 @@ func (sc *simpleCLIP) embedTexts(e *engine, s *state, ids [][]int32, dst []float
 			maxLen = max(maxLen, sp.n)
 		}
 		for step := 0; step < maxLen; step++ {
+			if err := s.stopped("LSTM step", dir*maxLen+step, 2*maxLen); err != nil {
+				return err
+			}
 			// Sequences still running at this step, compacted.
 			act := s.active[:0]
 			for i, sp := range s.spans {

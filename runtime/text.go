@@ -92,7 +92,9 @@ func (e *engine) embedTexts(t *textTower, s *state, ids [][]int32, out []float32
 	}
 	s.x = grow(s.x, rows*w)
 	embedTokenSpans(e, s, ids, &t.token, t.pos, t.f16row, w)
-	e.forward(&t.enc, s, rows, cut)
+	if err := e.forward(&t.enc, s, rows, cut); err != nil {
+		return err
+	}
 	s.out = grow(s.out, len(ids)*w)
 	for i := range ids {
 		e.k.LayerNorm(s.out[i*w:(i+1)*w], s.x[i*w:(i+1)*w], t.lnFin.g, t.lnFin.b, t.enc.eps)

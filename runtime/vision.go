@@ -66,7 +66,9 @@ func (e *engine) embedImages(v *visionTower, s *state, pix [][]float32, out []fl
 		s.spans = append(s.spans, span{start: i * v.tokens, n: v.tokens})
 	}
 	e.layerNorm(s, v.lnPre, s.x, s.x, rows, w, v.enc.eps)
-	e.forward(&v.enc, s, rows, prune)
+	if err := e.forward(&v.enc, s, rows, prune); err != nil {
+		return err
+	}
 	// ln_post on each class token, then the projection.
 	s.out = grow(s.out, b*w)
 	for i := 0; i < b; i++ {

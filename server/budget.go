@@ -28,6 +28,9 @@ const (
 	// freeAfterPixels: after a request that decoded this many pixels, the
 	// heap it grew is handed back to the operating system.
 	freeAfterPixels = 16_000_000
+	// collectAfterPixels: after decoding and preprocessing an image this
+	// large, a request with more images to decode collects garbage first.
+	collectAfterPixels = 4_000_000
 )
 
 func (c *Config) budgetDefaults() {
@@ -155,9 +158,10 @@ func (s *Server) embedTextsCtx(ctx context.Context) func([]string) ([][]float32,
 		out := make([][]float32, 0, len(texts))
 		for start := 0; start < len(texts); start += textChunk {
 			if ctx.Err() != nil {
+				s.metrics.stopped.Add(1)
 				return nil, ctxErr(ctx)
 			}
-			embs, err := s.cfg.Model.EmbedTexts(texts[start:min(start+textChunk, len(texts))])
+			embs, err := s.embedTexts(ctx, texts[start:min(start+textChunk, len(texts))])
 			if err != nil {
 				return nil, err
 			}
@@ -165,14 +169,4 @@ func (s *Server) embedTextsCtx(ctx context.Context) func([]string) ([][]float32,
 		}
 		return out, nil
 	}
-}
-
-// pixelsOf is the number of pixels of imgs.
-func pixelsOf(imgs []image.Image) int64 {
-	var n int64
-	for _, img := range imgs {
-		b := img.Bounds()
-		n += int64(b.Dx()) * int64(b.Dy())
-	}
-	return n
 }

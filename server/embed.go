@@ -2,7 +2,10 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"image"
+	goruntime "runtime"
 	"slices"
 	"unicode/utf8"
 )
@@ -38,6 +41,129 @@ type embedded struct {
 type tokenModel interface {
 	Tokenize(text string) ([]int32, error)
 	EmbedTokens(ids [][]int32) ([][]float32, error)
+}
+
+// contextModel is implemented by models whose encoders stop at the next
+// layer once a context ends (*runtime.Model does). The server hands them
+// each request's context, so a request past its deadline or abandoned by
+// its client gives its compute slot back within one layer; other models
+// finish the call they are in.
+type contextModel interface {
+	EmbedTextsContext(ctx context.Context, texts []string) ([][]float32, error)
+	EmbedTokensContext(ctx context.Context, ids [][]int32) ([][]float32, error)
+	EmbedImagesContext(ctx context.Context, imgs []image.Image) ([][]float32, error)
+}
+
+// pixelModel is implemented by models that preprocess an image apart from
+// embedding it (*runtime.Model does). The server then decodes and
+// preprocesses a request's images one at a time, so a request holds one
+// decoded image at once plus the small preprocessed tensors, not every
+// decoded image.
+type pixelModel interface {
+	Preprocess(img image.Image) ([]float32, error)
+	EmbedPixelsContext(ctx context.Context, pix [][]float32) ([][]float32, error)
+}
+
+// embedTexts embeds texts with the model, stopping early when ctx ends
+// (if the model can).
+func (s *Server) embedTexts(ctx context.Context, texts []string) ([][]float32, error) {
+	if cm, ok := s.cfg.Model.(contextModel); ok {
+		return s.modelResult(ctx)(cm.EmbedTextsContext(ctx, texts))
+	}
+	return s.modelResult(ctx)(s.cfg.Model.EmbedTexts(texts))
+}
+
+// embedTokens embeds token ids, stopping early when ctx ends (if the model
+// can).
+func (s *Server) embedTokens(ctx context.Context, tm tokenModel, ids [][]int32) ([][]float32, error) {
+	if cm, ok := tm.(contextModel); ok {
+		return s.modelResult(ctx)(cm.EmbedTokensContext(ctx, ids))
+	}
+	return s.modelResult(ctx)(tm.EmbedTokens(ids))
+}
+
+// modelResult returns a function passing on a model call's result, with
+// its error turned into the request's answer: errTimeout or errGone (and
+// the stop counted) when the computation stopped because ctx ended, 422
+// otherwise.
+func (s *Server) modelResult(ctx context.Context) func([][]float32, error) ([][]float32, error) {
+	return func(embs [][]float32, err error) ([][]float32, error) {
+		if err == nil {
+			return embs, nil
+		}
+		if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+			s.metrics.stopped.Add(1)
+			return nil, ctxErr(ctx)
+		}
+		return nil, unprocessable(err)
+	}
+}
+
+// embeddedImage is the embedding of one encoded image and its decoded size.
+type embeddedImage struct {
+	vec           []float32
+	width, height int
+}
+
+// embedImageData decodes encoded images under the pixel limits and embeds
+// them in one batch. With a pixelModel each image is preprocessed as soon
+// as it is decoded and dropped, so at most one decoded image is alive at a
+// time; the request's context is checked between images and, in the
+// encoder, between layers.
+func (s *Server) embedImageData(ctx context.Context, data [][]byte) ([]embeddedImage, error) {
+	out := make([]embeddedImage, len(data))
+	pm, preprocess := s.cfg.Model.(pixelModel)
+	var pix [][]float32
+	var imgs []image.Image
+	var pixels int64
+	defer func() { s.afterLargeRequest(pixels) }()
+	for i, b := range data {
+		if ctx.Err() != nil {
+			s.metrics.stopped.Add(1)
+			return nil, ctxErr(ctx)
+		}
+		img, err := s.decodeImage(i, b)
+		if err != nil {
+			return nil, err
+		}
+		r := img.Bounds()
+		out[i].width, out[i].height = r.Dx(), r.Dy()
+		pixels += int64(r.Dx()) * int64(r.Dy())
+		if !preprocess {
+			imgs = append(imgs, img)
+			continue
+		}
+		p, err := pm.Preprocess(img)
+		if err != nil {
+			return nil, unprocessable(fmt.Errorf("image %d: %w", i, err))
+		}
+		pix = append(pix, p)
+		if i+1 < len(data) && int64(r.Dx())*int64(r.Dy()) >= collectAfterPixels {
+			// The image is garbage now, but the collector would only
+			// reclaim it once the heap doubles: the next image would be
+			// decoded beside it. A collection here (milliseconds; the
+			// decode took far longer) keeps one decoded image at a time.
+			goruntime.GC()
+		}
+	}
+	var embs [][]float32
+	var err error
+	switch cm, ok := s.cfg.Model.(contextModel); {
+	case preprocess:
+		embs, err = s.modelResult(ctx)(pm.EmbedPixelsContext(ctx, pix))
+	case ok:
+		embs, err = s.modelResult(ctx)(cm.EmbedImagesContext(ctx, imgs))
+	default:
+		embs, err = s.modelResult(ctx)(s.cfg.Model.EmbedImages(imgs))
+	}
+	if err != nil {
+		return nil, err
+	}
+	for i := range out {
+		out[i].vec = embs[i]
+	}
+	s.metrics.images.Add(int64(len(out)))
+	return out, nil
 }
 
 // checkInputs applies the per-request limits every protocol shares.
@@ -88,10 +214,10 @@ func (s *Server) embedInputs(ctx context.Context, in []input) ([]embedded, error
 		}
 	}
 	err := s.computeWork(ctx, work, func() error {
-		if err := s.embedTextSide(in, out); err != nil {
+		if err := s.embedTextSide(ctx, in, out); err != nil {
 			return err
 		}
-		return s.embedImageSide(in, out)
+		return s.embedImageSide(ctx, in, out)
 	})
 	if err != nil {
 		return nil, err
@@ -99,7 +225,7 @@ func (s *Server) embedInputs(ctx context.Context, in []input) ([]embedded, error
 	return out, nil
 }
 
-func (s *Server) embedTextSide(in []input, out []embedded) error {
+func (s *Server) embedTextSide(ctx context.Context, in []input, out []embedded) error {
 	var at []int
 	var texts []string
 	var ids [][]int32
@@ -131,12 +257,12 @@ func (s *Server) embedTextSide(in []input, out []embedded) error {
 	var embs [][]float32
 	var err error
 	if hasTokenizer {
-		embs, err = tm.EmbedTokens(ids)
+		embs, err = s.embedTokens(ctx, tm, ids)
 	} else {
-		embs, err = s.cfg.Model.EmbedTexts(texts)
+		embs, err = s.embedTexts(ctx, texts)
 	}
 	if err != nil {
-		return unprocessable(err)
+		return err
 	}
 	for j, i := range at {
 		out[i].vec = embs[j]
@@ -148,7 +274,7 @@ func (s *Server) embedTextSide(in []input, out []embedded) error {
 	return nil
 }
 
-func (s *Server) embedImageSide(in []input, out []embedded) error {
+func (s *Server) embedImageSide(ctx context.Context, in []input, out []embedded) error {
 	var at []int
 	var data [][]byte
 	for i, x := range in {
@@ -160,20 +286,13 @@ func (s *Server) embedImageSide(in []input, out []embedded) error {
 	if len(at) == 0 {
 		return nil
 	}
-	imgs, err := s.decodeImages(data)
+	embs, err := s.embedImageData(ctx, data)
 	if err != nil {
 		return err
 	}
-	defer s.afterLargeRequest(pixelsOf(imgs))
-	embs, err := s.cfg.Model.EmbedImages(imgs)
-	if err != nil {
-		return unprocessable(err)
-	}
 	for j, i := range at {
-		b := imgs[j].Bounds()
-		out[i] = embedded{vec: embs[j], width: b.Dx(), height: b.Dy()}
+		out[i] = embedded{vec: embs[j].vec, width: embs[j].width, height: embs[j].height}
 	}
-	s.metrics.images.Add(int64(len(at)))
 	return nil
 }
 

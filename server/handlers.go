@@ -223,20 +223,16 @@ func decodeBase64(s string) ([]byte, error) {
 	return b, nil
 }
 
-// decodeImages decodes uploaded image files with the pixel limit.
-func (s *Server) decodeImages(data [][]byte) ([]image.Image, error) {
-	imgs := make([]image.Image, len(data))
-	for i, b := range data {
-		img, _, err := imageproc.Decode(bytes.NewReader(b), s.cfg.MaxPixels)
-		if err != nil {
-			if errors.Is(err, imageproc.ErrTooLarge) {
-				return nil, &httpError{http.StatusRequestEntityTooLarge, fmt.Errorf("image %d: %w", i, err)}
-			}
-			return nil, badRequest("image %d: %v", i, err)
+// decodeImage decodes uploaded image file number i with the pixel limit.
+func (s *Server) decodeImage(i int, b []byte) (image.Image, error) {
+	img, _, err := imageproc.Decode(bytes.NewReader(b), s.cfg.MaxPixels)
+	if err != nil {
+		if errors.Is(err, imageproc.ErrTooLarge) {
+			return nil, &httpError{http.StatusRequestEntityTooLarge, fmt.Errorf("image %d: %w", i, err)}
 		}
-		imgs[i] = img
+		return nil, badRequest("image %d: %v", i, err)
 	}
-	return imgs, nil
+	return img, nil
 }
 
 func unprocessable(err error) error {
@@ -313,18 +309,12 @@ func (s *Server) handleClassify(w http.ResponseWriter, r *http.Request) error {
 			}
 			s.labels.put(key, labels)
 		}
-		imgs, err := s.decodeImages(req.imageData)
+		embs, err := s.embedImageData(r.Context(), req.imageData)
 		if err != nil {
 			return err
 		}
-		defer s.afterLargeRequest(pixelsOf(imgs))
-		embs, err := s.cfg.Model.EmbedImages(imgs)
-		if err != nil {
-			return unprocessable(err)
-		}
-		s.metrics.images.Add(int64(len(embs)))
 		for i, e := range embs {
-			sc := s.cfg.Model.Score(e, labels)
+			sc := s.cfg.Model.Score(e.vec, labels)
 			resp.Scoring = string(sc.Kind)
 			c := Classification{Index: i}
 			for _, j := range analysis.TopK(sc.Probabilities, k) {
@@ -401,19 +391,17 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) error {
 		var q [][]float32
 		var err error
 		if req.Text != "" {
-			q, err = s.cfg.Model.EmbedTexts([]string{req.Text})
+			if q, err = s.embedTexts(r.Context(), []string{req.Text}); err != nil {
+				return err
+			}
 			s.metrics.texts.Add(1)
 		} else {
 			resp.Query = "image"
-			var imgs []image.Image
-			if imgs, err = s.decodeImages(req.imageData); err != nil {
+			embs, err := s.embedImageData(r.Context(), req.imageData)
+			if err != nil {
 				return err
 			}
-			q, err = s.cfg.Model.EmbedImages(imgs)
-			s.metrics.images.Add(1)
-		}
-		if err != nil {
-			return unprocessable(err)
+			q = [][]float32{embs[0].vec}
 		}
 		hits, err := s.searchStore(r.Context(), q[0], k)
 		if err != nil {

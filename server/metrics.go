@@ -23,6 +23,7 @@ type metrics struct {
 	start    time.Time
 	inFlight atomic.Int64
 	rejected atomic.Int64 // 503 busy answers
+	stopped  atomic.Int64 // computations stopped early by their request's end
 	texts    atomic.Int64
 	images   atomic.Int64
 
@@ -114,6 +115,7 @@ func (m *metrics) write(w io.Writer, s *Server) {
 	gauge("clipinfer_waiting_requests", "Requests waiting for a compute slot.", s.waiting.Load())
 	gauge("clipinfer_compute_slots", "Requests allowed to compute at once.", cap(s.slots))
 	counter("clipinfer_rejected_total", "Requests answered 503 because the server was full.", m.rejected.Load())
+	counter("clipinfer_computations_stopped_total", "Computations stopped before finishing because their request's deadline passed or its client left.", m.stopped.Load())
 	counter("clipinfer_texts_embedded_total", "Texts embedded.", m.texts.Load())
 	counter("clipinfer_images_embedded_total", "Images embedded.", m.images.Load())
 	var ms goruntime.MemStats

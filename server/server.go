@@ -37,7 +37,12 @@ import (
 )
 
 // Model is what the server needs from a model; *runtime.Model provides it.
-// Its methods must be safe for concurrent use.
+// Its methods must be safe for concurrent use. A model that also has
+// EmbedTextsContext, EmbedTokensContext and EmbedImagesContext (as
+// *runtime.Model does) is handed each request's context and stops at its
+// next layer when the request's deadline passes or its client leaves; one
+// that also has Preprocess and EmbedPixelsContext gets a request's images
+// decoded and preprocessed one at a time.
 type Model interface {
 	EmbedTexts(texts []string) ([][]float32, error)
 	EmbedImages(imgs []image.Image) ([][]float32, error)
@@ -306,9 +311,9 @@ func ctxErr(ctx context.Context) error {
 // compute runs f while holding one of the MaxConcurrent slots. It returns
 // errBusy at once when MaxQueue requests already wait, or when no slot frees
 // within QueueTimeout; errTimeout when the request's deadline passes first,
-// and errGone when the client leaves. (A started f then finishes in the
-// background and frees its slot, so the number of computations never
-// exceeds the bound.)
+// and errGone when the client leaves. (A started f keeps its slot until it
+// returns, so the number of computations never exceeds the bound; f is
+// given the request's context and stops at its model's next layer.)
 func (s *Server) compute(ctx context.Context, f func() error) error {
 	select {
 	case s.slots <- struct{}{}:
