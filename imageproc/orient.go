@@ -158,11 +158,18 @@ func tiffOrientation(t []byte) int {
 		if bo.Uint16(t[e:]) != 0x0112 {
 			continue
 		}
-		if typ := bo.Uint16(t[e+2:]); typ != 3 { // SHORT
+		// Pillow takes the first value of any integer type but BYTE.
+		var v uint32
+		switch typ, count := bo.Uint16(t[e+2:]), bo.Uint32(t[e+4:]); {
+		case count == 0:
 			return 0
+		case typ == 3 || typ == 8: // SHORT, SSHORT
+			v = uint32(bo.Uint16(t[e+8:]))
+		case (typ == 4 || typ == 9) && count == 1: // LONG, SLONG
+			v = bo.Uint32(t[e+8:])
 		}
-		if v := int(bo.Uint16(t[e+8:])); v >= 1 && v <= 8 {
-			return v
+		if v >= 1 && v <= 8 {
+			return int(v)
 		}
 		return 0
 	}
