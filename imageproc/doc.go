@@ -76,7 +76,8 @@
 // the tensor is the one Decode + Preprocess give. LoadOptions add:
 //
 //   - EXIF: the orientation the file's EXIF tag records (JPEG's APP1
-//     segment, PNG's eXIf chunk, the EXIF chunk of an extended WebP) is
+//     segment, PNG's eXIf chunk or the text chunks Pillow falls back on,
+//     the EXIF chunk of an extended WebP) is
 //     applied first, as PIL.ImageOps.exif_transpose does. A TIFF's
 //     Orientation tag is applied with or without EXIF, once, because
 //     Pillow's TIFF reader turns the image while loading it (Pillow 9.4's

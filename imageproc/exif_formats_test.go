@@ -1,7 +1,11 @@
 package imageproc
 
 import (
+	"bytes"
+	"compress/zlib"
 	"encoding/binary"
+	"encoding/hex"
+	"fmt"
 	"hash/crc32"
 	"os"
 	"path/filepath"
@@ -50,6 +54,23 @@ func webpFile(flags byte, chunks ...[]byte) []byte {
 
 const pngSig = "\x89PNG\r\n\x1a\n"
 
+// rawProfileText is a tEXt body in ImageMagick's "Raw profile type exif"
+// form.
+func rawProfileText(b []byte) []byte {
+	h := hex.EncodeToString(b)
+	return fmt.Appendf(nil, "Raw profile type exif\x00\nexif\n%8d\n%s\n%s\n", len(b), h[:len(h)/2], h[len(h)/2:])
+}
+
+// zText turns a tEXt body into a zTXt body.
+func zText(body []byte) []byte {
+	i := bytes.IndexByte(body, 0)
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	zw.Write(body[i+1:])
+	zw.Close()
+	return append(append(body[:i+1:i+1], 0), z.Bytes()...)
+}
+
 func TestOrientationParsers(t *testing.T) {
 	ihdr := pngChunk("IHDR", make([]byte, 13))
 	png := func(chunks ...[]byte) []byte {
@@ -77,6 +98,18 @@ func TestOrientationParsers(t *testing.T) {
 		{"png orientation as LONG", png(ihdr, pngChunk("eXIf", tiffIFD(6, 4))), 6},
 		{"png orientation as SLONG", png(ihdr, pngChunk("eXIf", tiffIFD(7, 9))), 7},
 		{"png orientation as BYTE", png(ihdr, pngChunk("eXIf", tiffIFD(6, 1))), 1},
+		{"png raw profile", png(ihdr, pngChunk("tEXt", rawProfileText(exif6))), 6},
+		{"png raw profile compressed", png(ihdr, pngChunk("zTXt", zText(rawProfileText(tiffIFD(7, 3))))), 7},
+		{"png raw profile Exif prefix", png(ihdr, pngChunk("tEXt", rawProfileText(append([]byte("Exif\x00\x00"), exif6...)))), 6},
+		{"png raw profile bad hex", png(ihdr, pngChunk("tEXt", []byte("Raw profile type exif\x00\nexif\n 26\n4949zz"))), 1},
+		{"png last raw profile counts", png(ihdr, pngChunk("tEXt", rawProfileText(exif6)), pngChunk("tEXt", rawProfileText(tiffIFD(2, 3)))), 2},
+		{"png eXIf wins over raw profile", png(ihdr, pngChunk("tEXt", rawProfileText(exif6)), pngChunk("IDAT", nil), pngChunk("eXIf", tiffIFD(4, 3))), 4},
+		{"png raw profile bomb", png(ihdr, pngChunk("zTXt", zText(append([]byte("Raw profile type exif\x00\nexif\n 1\n"), make([]byte, 2<<20)...)))), 1},
+		{"png xmp attribute", png(ihdr, pngChunk("iTXt", []byte("XML:com.adobe.xmp\x00\x00\x00\x00\x00<x tiff:Orientation=\"5\"/>"))), 5},
+		{"png xmp element", png(ihdr, pngChunk("iTXt", []byte("XML:com.adobe.xmp\x00\x00\x00\x00\x00<tiff:Orientation>8</tiff:Orientation>"))), 8},
+		{"png xmp after a non-match", png(ihdr, pngChunk("iTXt", []byte("XML:com.adobe.xmp\x00\x00\x00\x00\x00tiff:Orientation tiff:Orientation=\"3\""))), 3},
+		{"png xmp when eXIf lacks the tag", png(ihdr, pngChunk("eXIf", []byte("II*\x00\x08\x00\x00\x00\x00\x00")), pngChunk("iTXt", []byte("XML:com.adobe.xmp\x00\x00\x00\x00\x00tiff:Orientation=\"6\""))), 6},
+		{"png xmp after IDAT ignored beside eXIf before", png(ihdr, pngChunk("eXIf", []byte("II*\x00\x08\x00\x00\x00\x00\x00")), pngChunk("IDAT", nil), pngChunk("iTXt", []byte("XML:com.adobe.xmp\x00\x00\x00\x00\x00tiff:Orientation=\"6\""))), 1},
 		{"webp EXIF", webpFile(0x08, riffChunk("VP8L", []byte{1, 2, 3}), riffChunk("EXIF", exif6)), 6},
 		{"webp EXIF with Exif prefix", webpFile(0x08, riffChunk("EXIF", append([]byte("Exif\x00\x00"), tiffIFD(3, 3)...))), 3},
 		{"webp EXIF flag clear", webpFile(0x00, riffChunk("EXIF", exif6)), 1},
@@ -109,7 +142,8 @@ func TestTurnsOnDecode(t *testing.T) {
 func FuzzOrientation(f *testing.F) {
 	f.Add(tiffIFD(6, 3))
 	f.Add(webpFile(0x08, riffChunk("EXIF", tiffIFD(8, 3))))
-	for _, name := range []string{"orient6_48x32.png", "orient6_48x32.webp", "orient6_48x32.tif", "orient6_300x200.jpg"} {
+	for _, name := range []string{"orient6_48x32.png", "orient6_48x32.webp", "orient6_48x32.tif", "orient6_300x200.jpg",
+		"orient7_48x32.raw-profile.png", "orient8_48x32.xmp.png"} {
 		b, err := os.ReadFile(filepath.Join(photoDir, name))
 		require.NoError(f, err)
 		f.Add(b)
