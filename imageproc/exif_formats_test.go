@@ -52,6 +52,17 @@ func webpFile(flags byte, chunks ...[]byte) []byte {
 	return append(append([]byte("RIFF"), binary.LittleEndian.AppendUint32(nil, uint32(len(body)))...), body...)
 }
 
+// jpegApp1s is the start of a JPEG with the given APP1 segments.
+func jpegApp1s(segs ...[]byte) []byte {
+	b := []byte{0xff, 0xd8}
+	for _, s := range segs {
+		b = append(b, 0xff, 0xe1)
+		b = binary.BigEndian.AppendUint16(b, uint16(len(s)+2))
+		b = append(b, s...)
+	}
+	return append(b, 0xff, 0xd9)
+}
+
 const pngSig = "\x89PNG\r\n\x1a\n"
 
 // rawProfileText is a tEXt body in ImageMagick's "Raw profile type exif"
@@ -118,7 +129,12 @@ func TestOrientationParsers(t *testing.T) {
 		{"webp without VP8X", append([]byte("RIFF\x10\x00\x00\x00WEBP"), riffChunk("EXIF", exif6)...), 1},
 		{"tiff little-endian", tiffIFD(5, 3), 5},
 		{"tiff entry past the end", tiffIFD(5, 3)[:15], 1},
-		{"jpeg still read", []byte{0xff, 0xd8, 0xff, 0xd9}, 1},
+		{"jpeg", jpegApp1s(append([]byte("Exif\x00\x00"), exif6...)), 6},
+		{"jpeg first EXIF segment counts", jpegApp1s(append([]byte("Exif\x00\x00"), tiffIFD(9, 3)...), append([]byte("Exif\x00\x00"), exif6...)), 1},
+		{"jpeg XMP segment skipped", jpegApp1s([]byte("http://ns.adobe.com/xap/1.0/\x00tiff:Orientation=\"8\""), append([]byte("Exif\x00\x00"), exif6...)), 6},
+		{"jpeg Exif without the second zero", jpegApp1s([]byte("Exif\x00X"), append([]byte("Exif\x00\x00"), exif6...)), 1},
+		{"jpeg short segment", jpegApp1s([]byte("Exif\x00")), 1},
+		{"jpeg without EXIF", []byte{0xff, 0xd8, 0xff, 0xd9}, 1},
 		{"empty", nil, 1},
 		{"gif", []byte("GIF89a"), 1},
 	}
