@@ -75,8 +75,14 @@
 // of blocks the crop never reads and decodes into recycled plane memory;
 // the tensor is the one Decode + Preprocess give. LoadOptions add:
 //
-//   - EXIF: the orientation a JPEG's EXIF tag records is applied first, as
-//     PIL.ImageOps.exif_transpose does. The stored image is resized over the
+//   - EXIF: the orientation the file's EXIF tag records (JPEG's APP1
+//     segment, PNG's eXIf chunk or the text chunks Pillow falls back on,
+//     the EXIF chunk of an extended WebP) is
+//     applied first, as PIL.ImageOps.exif_transpose does. A TIFF's
+//     Orientation tag is applied with or without EXIF, once, because
+//     Pillow's TIFF reader turns the image while loading it (Pillow 9.4's
+//     exif_transpose then turns it a second time, a Pillow bug fixed in
+//     10.1 that is not reproduced). The stored image is resized over the
 //     window that lands in the crop and each pixel is placed where the
 //     orientation puts it, so orientations 5–8 resize the two axes in the
 //     other order than Pillow does on the turned image: within one level

@@ -22,10 +22,11 @@ type LoadOptions struct {
 	// input), as Pillow's Image.draft("RGB", (Size, Size)) does with
 	// libjpeg-turbo, before the same resize. Other formats are unaffected.
 	FastDecode bool
-	// EXIF applies the orientation an EXIF tag records, as
-	// PIL.ImageOps.exif_transpose does before the transform, so the model
-	// sees the photo the way a person does. OpenAI's own pipeline ignores
-	// the tag (EXIF false).
+	// EXIF applies the orientation an EXIF tag records (in a JPEG, PNG or
+	// WebP file), as PIL.ImageOps.exif_transpose does before the
+	// transform, so the model sees the photo the way a person does.
+	// OpenAI's own pipeline ignores the tag (EXIF false). A TIFF's
+	// Orientation tag is applied either way, as Pillow's TIFF reader does.
 	EXIF bool
 	// Budget, if set, is acquired for the decoded size of the image
 	// before its pixels are decoded and released once it is preprocessed,
@@ -154,10 +155,10 @@ func LoadInto(dst []float32, r io.Reader, cfg Config, opt LoadOptions, s *Scratc
 		defer scratchPool.Put(s)
 	}
 	orient := 1
-	if len(data) >= 2 && data[0] == 0xff && data[1] == 0xd8 {
-		if opt.EXIF {
-			orient = exifOrientation(data)
-		}
+	if opt.EXIF || turnsOnDecode(data) {
+		orient = orientation(data)
+	}
+	if isJPEG(data) {
 		return s.loadJPEG(dst, data, cfg, opt, maxPixels, orient)
 	}
 	img, _, err := decodeBytes(data, maxPixels)

@@ -103,8 +103,9 @@ func inputRange(inSize, outSize, o0, o1 int) (int, int) {
 	return max(0, lo), min(inSize, hi)
 }
 
-// exifOrientation returns the orientation (1–8) an EXIF APP1 segment of
-// JPEG data records, or 1 when there is none or it cannot be read.
+// exifOrientation returns the orientation (1–8) the first EXIF APP1
+// segment of JPEG data records, or 1 when there is none or it cannot be
+// read.
 func exifOrientation(data []byte) int {
 	if len(data) < 4 || data[0] != 0xff || data[1] != 0xd8 {
 		return 1
@@ -120,10 +121,15 @@ func exifOrientation(data []byte) int {
 			break
 		}
 		seg := data[p+4 : p+2+n]
-		if marker == 0xe1 && len(seg) > 6 && string(seg[:6]) == "Exif\x00\x00" {
+		if marker == 0xe1 && len(seg) >= 5 && string(seg[:5]) == "Exif\x00" {
+			// Pillow keeps the first segment that looks like EXIF.
+			if len(seg) < 6 || seg[5] != 0 {
+				return 1
+			}
 			if o := tiffOrientation(seg[6:]); o != 0 {
 				return o
 			}
+			return 1
 		}
 		p += 2 + n
 	}
@@ -158,11 +164,18 @@ func tiffOrientation(t []byte) int {
 		if bo.Uint16(t[e:]) != 0x0112 {
 			continue
 		}
-		if typ := bo.Uint16(t[e+2:]); typ != 3 { // SHORT
+		// Pillow takes the first value of any integer type but BYTE.
+		var v uint32
+		switch typ, count := bo.Uint16(t[e+2:]), bo.Uint32(t[e+4:]); {
+		case count == 0:
 			return 0
+		case typ == 3 || typ == 8: // SHORT, SSHORT
+			v = uint32(bo.Uint16(t[e+8:]))
+		case (typ == 4 || typ == 9) && count == 1: // LONG, SLONG
+			v = bo.Uint32(t[e+8:])
 		}
-		if v := int(bo.Uint16(t[e+8:])); v >= 1 && v <= 8 {
-			return v
+		if v >= 1 && v <= 8 {
+			return int(v)
 		}
 		return 0
 	}

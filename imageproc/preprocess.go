@@ -196,6 +196,7 @@ func ResizeCropRGB8(img image.Image, cfg Config) ([]uint8, error) {
 // "RGB": Pillow gives the same result for both.
 func PillowMode(img image.Image) string {
 	var pal [256][3]uint8
+	img, _ = unturn(img, 1)
 	return newSource(img, OpenAI, &pal).mode
 }
 
@@ -209,6 +210,7 @@ func (s *Scratch) run(img image.Image, cfg Config, orient int) ([]uint8, source,
 	if img == nil || img.Bounds().Empty() {
 		return nil, source{}, errEmptyImage
 	}
+	img, orient = unturn(img, orient)
 	src := newSource(img, cfg.Mode, &s.pal)
 	w, h := src.r.Dx(), src.r.Dy()
 	p, err := newPlan(w, h, cfg, orient)

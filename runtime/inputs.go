@@ -92,6 +92,17 @@ func (m *Model) Preprocess(img image.Image) ([]float32, error) {
 	return imageproc.Preprocess(img, *pre)
 }
 
+// ImageConfig is the preprocessing of the image tower, or false when the
+// model's image tower takes no pixels (SimpleCLIP's features, text-only
+// models).
+func (m *Model) ImageConfig() (imageproc.Config, bool) {
+	pre := m.fam.pixels()
+	if pre == nil || !m.fam.hasVision() {
+		return imageproc.Config{}, false
+	}
+	return *pre, true
+}
+
 // EmbedImages returns the normalised embeddings of decoded images.
 func (m *Model) EmbedImages(imgs []image.Image) ([][]float32, error) {
 	return m.EmbedImagesContext(context.Background(), imgs)

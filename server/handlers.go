@@ -223,9 +223,10 @@ func decodeBase64(s string) ([]byte, error) {
 	return b, nil
 }
 
-// decodeImage decodes uploaded image file number i with the pixel limit.
+// decodeImage decodes uploaded image file number i with the pixel limit,
+// turned by its EXIF orientation and at a reduced scale as configured.
 func (s *Server) decodeImage(i int, b []byte) (image.Image, error) {
-	img, _, err := imageproc.Decode(bytes.NewReader(b), s.cfg.MaxPixels)
+	img, _, err := imageproc.DecodeFor(bytes.NewReader(b), s.imgCfg, s.loadOptions())
 	if err != nil {
 		if errors.Is(err, imageproc.ErrTooLarge) {
 			return nil, &httpError{http.StatusRequestEntityTooLarge, fmt.Errorf("image %d: %w", i, err)}
@@ -430,10 +431,12 @@ type Health struct {
 	InFlight     int64  `json:"in_flight"`
 	// Index describes the index serving /v1/search, if any.
 	Index *store.Status `json:"index,omitempty"`
+	// Images is how uploaded images are decoded.
+	Images ImageDecoding `json:"images"`
 }
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) error {
-	h := Health{Status: "ok", Model: s.cfg.ModelName, Fingerprint: s.cfg.Fingerprint, Dim: s.cfg.Model.EmbedDim(), InFlight: s.metrics.inFlight.Load()}
+	h := Health{Status: "ok", Model: s.cfg.ModelName, Fingerprint: s.cfg.Fingerprint, Dim: s.cfg.Model.EmbedDim(), InFlight: s.metrics.inFlight.Load(), Images: s.imageDecoding()}
 	code := http.StatusOK
 	if s.cfg.Store != nil {
 		st := s.storeStatus(r.Context())

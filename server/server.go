@@ -31,6 +31,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/clipinfer/clipinfer/imageproc"
 	"github.com/clipinfer/clipinfer/index"
 	clip "github.com/clipinfer/clipinfer/runtime"
 	"github.com/clipinfer/clipinfer/store"
@@ -81,6 +82,14 @@ type Config struct {
 	MaxBodyBytes int64
 	// MaxPixels bounds width·height of each image (default 40 million).
 	MaxPixels int64
+	// IgnoreEXIF embeds uploaded images as stored, as OpenAI's pipeline
+	// does, instead of turning them by their EXIF orientation first (what
+	// a person sees; the default, as for image files). FastDecode decodes
+	// JPEGs at 1/2, 1/4 or 1/8 scale in the DCT domain, as Pillow's draft
+	// mode does (the model must implement ImageConfig, as *runtime.Model
+	// does). See imageproc.LoadOptions.
+	IgnoreEXIF bool
+	FastDecode bool
 	// MaxBatch bounds the texts plus images of one request (default 64).
 	MaxBatch int
 	// MaxTextBytes bounds one text (default 4096).
@@ -186,6 +195,7 @@ type Server struct {
 	allowed map[string][]string // path → methods, for 405 answers
 	status  statusCache
 	budget  *budget
+	imgCfg  imageproc.Config // the model's preprocessing, for FastDecode
 }
 
 // New checks cfg and returns a server.
@@ -201,6 +211,9 @@ func New(cfg Config) (*Server, error) {
 		mux:     http.NewServeMux(),
 		allowed: map[string][]string{},
 		budget:  newBudget(cfg.MaxConcurrent),
+	}
+	if err := s.setupDecode(); err != nil {
+		return nil, err
 	}
 	s.route("POST /v1/classify", "classify", s.handleClassify)
 	s.route("GET /v1/search", "search", s.handleSearch)

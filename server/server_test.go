@@ -370,7 +370,7 @@ func TestHealthAndMetrics(t *testing.T) {
 	var h Health
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&h))
 	resp.Body.Close()
-	assert.Equal(t, Health{Status: "ok", Model: "fake", Fingerprint: "sha256:fake", Dim: fakeDim, InFlight: 0}, h, "a health check does not count itself in flight")
+	assert.Equal(t, Health{Status: "ok", Model: "fake", Fingerprint: "sha256:fake", Dim: fakeDim, InFlight: 0, Images: ImageDecoding{EXIFOrientation: true}}, h, "a health check does not count itself in flight")
 	postJSON(t, base+"/v1/embeddings", map[string]any{"texts": []string{"a", "b"}})
 	postJSON(t, base+"/v1/embeddings", `{}`)
 

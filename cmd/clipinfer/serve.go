@@ -21,7 +21,7 @@ import (
 func init() {
 	register("serve", command{
 		summary: "Serve a JSON HTTP API: POST /v1/embeddings (OpenAI's protocol), GET /v1/models, POST /v1/classify, GET|POST /v1/search (with -index), Immich's POST /predict and Weaviate's POST /vectorize, GET /healthz, GET /metrics. Ctrl-C or SIGTERM shuts down gracefully.",
-		usage:   "-m MODEL [-index INDEX|postgres://…] [-reload 2s] [-alias NAME]… [-addr 127.0.0.1:8080] [-concurrency N] [-queue N] [-timeout 60s] [-max-body BYTES] [-max-batch N] [-allow-host NAME]… [-allow-origin ORIGIN]… [-token-file FILE] [-max-request-pixels N] [-max-work N] [-v]",
+		usage:   "-m MODEL [-index INDEX|postgres://…] [-reload 2s] [-alias NAME]… [-addr 127.0.0.1:8080] [-concurrency N] [-queue N] [-timeout 60s] [-max-body BYTES] [-max-batch N] [-allow-host NAME]… [-allow-origin ORIGIN]… [-token-file FILE] [-max-request-pixels N] [-max-work N] [-fast-decode] [-exif=false] [-v]",
 		run:     runServe,
 	})
 }
@@ -53,9 +53,6 @@ func runServe(e *env, args []string) error {
 	}
 	if err := required(fs, "m"); err != nil {
 		return err
-	}
-	if flagSet(fs, "fast-decode") || flagSet(fs, "exif") {
-		return fmt.Errorf("serve decodes uploaded images at full size and as stored: -fast-decode and -exif apply to the commands that read image files")
 	}
 	if err := nargs(fs, 0, 0, ""); err != nil {
 		return err
@@ -102,6 +99,7 @@ func runServe(e *env, args []string) error {
 	s, err := server.New(server.Config{
 		Model: m, ModelName: filepath.Base(mf.path), Aliases: aliases, Created: modTime(mf.path), Fingerprint: fp, Store: x,
 		MaxBodyBytes: *maxBody, MaxPixels: mf.maxPixels, MaxBatch: *maxBatch,
+		IgnoreEXIF: !mf.exif, FastDecode: mf.fast,
 		MaxConcurrent: *concurrency, MaxQueue: *queue, QueueTimeout: *queueWait, RequestTimeout: *timeout,
 		Logger:     logger,
 		AllowHosts: allowHosts, AllowOrigins: allowOrigins, Token: token,
