@@ -97,6 +97,11 @@
 //   - Budget: a byte budget shared by concurrent loads, acquired for the
 //     file's bytes plus its decoded samples before decoding.
 //
+// DecodeFor returns the image itself with the same options, for callers
+// that need it (the server reports an upload's size): a turned photo comes
+// back as an *Oriented view of the stored pixels, which Preprocess resizes
+// as LoadInto does, so the tensor is the same bit for bit.
+//
 // # Exactness
 //
 // Against torchvision 0.14 + Pillow 9.4 (fixtures in testdata/ref, made by
