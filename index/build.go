@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -259,6 +261,13 @@ func EmbedFiles(ctx context.Context, files []Entry, opt UpdateOptions, st *Stats
 
 // embedAll decodes todo on several goroutines and embeds the results in
 // batches, handing each to sink, until done or ctx is cancelled.
+//
+// The decoders and the embedder share the cores. The embedder waits for a
+// full batch while every decoder is busy (the cores are used either way and
+// a fuller batch costs the tower less per image), and takes whatever is
+// decoded as soon as a decoder runs out of work (the end of the list, the
+// queue of decoded images full, fewer decoders than cores), so a core never
+// idles while decoded images wait.
 func embedAll(ctx context.Context, todo []Entry, opt UpdateOptions, st *Stats, sink func([]Entry, [][]float32) error) error {
 	if len(todo) == 0 {
 		if opt.Progress != nil {
@@ -274,6 +283,8 @@ func embedAll(ctx context.Context, todo []Entry, opt UpdateOptions, st *Stats, s
 	if batch <= 0 {
 		batch = 16
 	}
+	// Fewer busy decoders than this leaves a core to the embedder.
+	full := min(decoders, goruntime.GOMAXPROCS(0))
 	ctx, cancel := context.WithCancel(ctx)
 	// Files are handed out in order and results consumed in order: each
 	// job carries its own result channel, queued in submission order. At
@@ -284,6 +295,10 @@ func embedAll(ctx context.Context, todo []Entry, opt UpdateOptions, st *Stats, s
 	}
 	jobs := make(chan job)
 	results := make(chan chan loaded, 2*batch)
+	// busy counts the decoders working on a file; idle wakes the embedder
+	// when one runs out of work.
+	var busy atomic.Int32
+	idle := make(chan struct{}, 1)
 	var wg sync.WaitGroup
 	defer func() {
 		cancel() // stops the feeder, which closes jobs, which stops the decoders
@@ -291,9 +306,27 @@ func embedAll(ctx context.Context, todo []Entry, opt UpdateOptions, st *Stats, s
 	}()
 	for range decoders {
 		wg.Add(1)
+		busy.Add(1)
 		go func() {
 			defer wg.Done()
-			for j := range jobs {
+			for {
+				var j job
+				var ok bool
+				select {
+				case j, ok = <-jobs:
+				default:
+					busy.Add(-1)
+					select {
+					case idle <- struct{}{}:
+					default:
+					}
+					j, ok = <-jobs
+					busy.Add(1)
+				}
+				if !ok {
+					busy.Add(-1)
+					return
+				}
 				in, err := opt.Embedder.Load(j.e.Path)
 				j.r <- loaded{j.e, in, err}
 			}
@@ -355,13 +388,50 @@ func embedAll(ctx context.Context, todo []Entry, opt UpdateOptions, st *Stats, s
 		progress()
 		return nil
 	}
-	for r := range results {
+	// starved reports whether a core would idle if the embedder waited.
+	starved := func() bool { return len(pend) > 0 && int(busy.Load()) < full }
+	var head chan loaded // the next result in order, taken from results
+	for {
+		if head == nil {
+			var ok bool
+			select {
+			case head, ok = <-results:
+			default:
+				if starved() {
+					if err := flush(); err != nil {
+						return err
+					}
+					continue
+				}
+				select {
+				case head, ok = <-results:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+			if !ok {
+				break
+			}
+		}
 		var l loaded
 		select {
-		case l = <-r:
-		case <-ctx.Done():
-			return ctx.Err()
+		case l = <-head:
+		default:
+			if starved() {
+				if err := flush(); err != nil {
+					return err
+				}
+				continue
+			}
+			select {
+			case l = <-head:
+			case <-idle:
+				continue // look again: a decoder ran out of work
+			case <-ctx.Done():
+				return ctx.Err()
+			}
 		}
+		head = nil
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}

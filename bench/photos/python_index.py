@@ -8,7 +8,8 @@ nn.Linear, as in bench/compare/compare.py), one image at a time in each of
     bench/photos/python_index.py [--workers 2] FILE...
 
 Prints one JSON line: images per second over the whole pass (model set-up
-excluded) and the peak RSS of every worker summed.
+excluded), the CPU seconds per image (decode to embedding, the workers' own
+accounting) and the peak RSS of every worker summed.
 """
 import argparse
 import json
@@ -45,10 +46,12 @@ def _init():
 def _one(path):
     import torch
     from PIL import Image
+    t0 = time.process_time()
     with torch.no_grad():
         v = _MODEL(_T(Image.open(path))[None])
         v = v / v.norm(dim=-1, keepdim=True)
-    return float(v[0, 0])
+    assert v.shape[0] == 1
+    return time.process_time() - t0
 
 
 def _rss(_):
@@ -65,11 +68,12 @@ def main():
     with mp.get_context("spawn").Pool(a.workers, initializer=_init) as pool:
         pool.map(_rss, range(a.workers))  # wait for every worker's set-up
         t0 = time.perf_counter()
-        pool.map(_one, a.files, chunksize=1)
+        cpu = pool.map(_one, a.files, chunksize=1)
         secs = time.perf_counter() - t0
         rss = pool.map(_rss, range(a.workers))
     print(json.dumps({"impl": "python-pillow-torch-int8", "workers": a.workers, "files": len(a.files),
                       "seconds": secs, "images_per_s": len(a.files) / secs,
+                      "cpu_s_per_image": sum(cpu) / len(cpu),
                       "peak_rss_mib_sum": sum(rss) / 1024}))
 
 
