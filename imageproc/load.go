@@ -230,9 +230,29 @@ func (s *Scratch) preprocess(dst []float32, img image.Image, cfg Config, orient 
 func readAllLimited(r io.Reader, maxPixels int64) ([]byte, error) {
 	maxPixels = min(maxPixels, maxSide*maxSide)
 	limit := maxPixels*8 + 32<<20
-	data, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("imageproc: reading image: %w", err)
+	// A regular file's size sizes the buffer once (growing it from a few
+	// bytes would copy a camera file's megabytes several times).
+	var data []byte
+	if f, ok := r.(*os.File); ok {
+		if info, err := f.Stat(); err == nil && info.Mode().IsRegular() {
+			if off, err := f.Seek(0, io.SeekCurrent); err == nil && off <= info.Size() && info.Size()-off <= limit {
+				data = make([]byte, 0, info.Size()-off+1)
+			}
+		}
+	}
+	lr := io.LimitReader(r, limit+1)
+	for {
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
+		n, err := lr.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("imageproc: reading image: %w", err)
+		}
 	}
 	if int64(len(data)) > limit {
 		return nil, fmt.Errorf("imageproc: %w: more than %d bytes of input", ErrTooLarge, limit)

@@ -14,8 +14,9 @@ const maxCodeLength = 16
 // maxNCodes is the maximum (inclusive) number of codes in a Huffman tree.
 const maxNCodes = 256
 
-// lutSize is the log-2 size of the Huffman decoder's look-up table.
-const lutSize = 8
+// lutSize is the log-2 size of the Huffman decoder's look-up table: codes
+// up to this long (nearly all of a photo's) decode with one look-up.
+const lutSize = 10
 
 // huffman is a Huffman decoder, specified in section C.
 type huffman struct {
@@ -23,8 +24,8 @@ type huffman struct {
 	nCodes int32
 	// lut is the look-up table for the next lutSize bits in the bit-stream.
 	// The high 8 bits of the uint16 are the encoded value. The low 8 bits
-	// are 1 plus the code length, or 0 if the value is too large to fit in
-	// lutSize bits.
+	// are 1 plus the code length, or 0 if the code is longer than lutSize
+	// bits.
 	lut [1 << lutSize]uint16
 	// vals are the decoded values, sorted by their encoding.
 	vals [maxNCodes]uint8
@@ -45,27 +46,52 @@ var errShortHuffmanData = FormatError("short Huffman data")
 // ensureNBits reads bytes from the byte buffer to ensure that d.bits.n is at
 // least n. For best performance (avoiding function calls inside hot loops),
 // the caller is the one responsible for first checking that d.bits.n < n.
+//
+// It fills the 64-bit accumulator as far as it can from buffered bytes that
+// are not 0xff, several bytes per call; a 0xff byte (stuffed data or a
+// marker) goes through readByteStuffedByte one byte at a time, and only
+// when the bits are needed, so the accumulator never holds bytes from
+// beyond the entropy-coded segment. A failed read gives its bytes back.
 func (d *decoder) ensureNBits(n int32) error {
-	for {
+	a, nb := d.bits.a, d.bits.n
+	i, j := d.bytes.i, d.bytes.j
+	if nb <= 56 && i < j {
+		for nb <= 56 && i < j {
+			c := d.bytes.buf[i]
+			if c == 0xff {
+				break
+			}
+			a = a<<8 | uint64(c)
+			nb += 8
+			i++
+		}
+		d.bytes.i = i
+		d.bytes.nUnreadable = 0
+	}
+	for nb < n {
 		c, err := d.readByteStuffedByte()
 		if err != nil {
+			d.bytes.i -= d.bytes.nUnreadable
+			d.bytes.nUnreadable = 0
+			d.bits.a, d.bits.n, d.bits.m = a, nb, bitMask(nb)
 			if err == io.ErrUnexpectedEOF {
 				return errShortHuffmanData
 			}
 			return err
 		}
-		d.bits.a = d.bits.a<<8 | uint32(c)
-		d.bits.n += 8
-		if d.bits.m == 0 {
-			d.bits.m = 1 << 7
-		} else {
-			d.bits.m <<= 8
-		}
-		if d.bits.n >= n {
-			break
-		}
+		a = a<<8 | uint64(c)
+		nb += 8
 	}
+	d.bits.a, d.bits.n, d.bits.m = a, nb, bitMask(nb)
 	return nil
+}
+
+// bitMask is bits.m for n unread bits.
+func bitMask(n int32) uint64 {
+	if n == 0 {
+		return 0
+	}
+	return 1 << uint(n-1)
 }
 
 // receiveExtend is the composition of RECEIVE and EXTEND, specified in section
@@ -79,7 +105,7 @@ func (d *decoder) receiveExtend(t uint8) (int32, error) {
 	d.bits.n -= int32(t)
 	d.bits.m >>= t
 	s := int32(1) << t
-	x := int32(d.bits.a>>uint8(d.bits.n)) & (s - 1)
+	x := int32(d.bits.a>>uint(d.bits.n)) & (s - 1)
 	if x < s>>1 {
 		x += ((-1) << t) + 1
 	}
@@ -136,14 +162,14 @@ func (d *decoder) processDHT(n int) error {
 		for i := uint32(0); i < lutSize; i++ {
 			code <<= 1
 			for j := int32(0); j < nCodes[i]; j++ {
-				// The codeLength is 1+i, so shift code by 8-(1+i) to
-				// calculate the high bits for every 8-bit sequence
-				// whose codeLength's high bits matches code.
+				// The codeLength is 1+i, so shift code by lutSize-(1+i)
+				// to calculate the high bits for every lutSize-bit
+				// sequence whose codeLength's high bits matches code.
 				// The high 8 bits of lutValue are the encoded value.
 				// The low 8 bits are 1 plus the codeLength.
-				base := uint8(code << (7 - i))
+				base := code << (lutSize - 1 - i)
 				lutValue := uint16(h.vals[x])<<8 | uint16(2+i)
-				for k := uint8(0); k < 1<<(7-i); k++ {
+				for k := uint32(0); k < 1<<(lutSize-1-i); k++ {
 					h.lut[base|k] = lutValue
 				}
 				code++
@@ -178,21 +204,18 @@ func (d *decoder) decodeHuffman(h *huffman) (uint8, error) {
 		return 0, FormatError("uninitialized Huffman table")
 	}
 
-	if d.bits.n < 8 {
-		if err := d.ensureNBits(8); err != nil {
+	if d.bits.n < lutSize {
+		if err := d.ensureNBits(lutSize); err != nil {
 			if err != errMissingFF00 && err != errShortHuffmanData {
 				return 0, err
 			}
 			// There are no more bytes of data in this segment, but we may still
-			// be able to read the next symbol out of the previously read bits.
-			// First, undo the readByte that the ensureNBits call made.
-			if d.bytes.nUnreadable != 0 {
-				d.unreadByteStuffedByte()
-			}
+			// be able to read the next symbol out of the previously read bits
+			// (ensureNBits gave back the bytes of its failed read).
 			goto slowPath
 		}
 	}
-	if v := h.lut[(d.bits.a>>uint32(d.bits.n-lutSize))&0xff]; v != 0 {
+	if v := h.lut[(d.bits.a>>uint(d.bits.n-lutSize))&(1<<lutSize-1)]; v != 0 {
 		n := (v & 0xff) - 1
 		d.bits.n -= int32(n)
 		d.bits.m >>= n
@@ -237,8 +260,7 @@ func (d *decoder) decodeBits(n int32) (uint32, error) {
 			return 0, err
 		}
 	}
-	ret := d.bits.a >> uint32(d.bits.n-n)
-	ret &= (1 << uint32(n)) - 1
+	ret := uint32(d.bits.a>>uint(d.bits.n-n)) & (1<<uint(n) - 1)
 	d.bits.n -= n
 	d.bits.m >>= uint32(n)
 	return ret, nil

@@ -279,6 +279,22 @@ func (d *decoder) processSOS(n int) error {
 						}
 					}
 
+					if !d.progressive && d.ss[compIndex] == 1 {
+						// At 1/8 scale a block is its mean, the DC term:
+						// the AC coefficients are read past, not stored.
+						if err := d.decodeDC(&d.huff[dcTable][scan[i].td], &dc[compIndex]); err != nil {
+							return err
+						}
+						if err := d.skipAC(&d.huff[acTable][scan[i].ta], zigEnd); err != nil {
+							return err
+						}
+						b[0] = dc[compIndex]
+						if err := d.reconstructBlock(&b, bx, by, int(compIndex)); err != nil {
+							return err
+						}
+						continue
+					}
+
 					// Load the previous partially decoded coefficients, if applicable.
 					if d.progressive {
 						b = d.progCoeffs[compIndex][by*mxx*hi+bx]
@@ -394,6 +410,70 @@ func (d *decoder) processSOS(n int) error {
 		} // for mx
 	} // for my
 
+	return nil
+}
+
+// decodeDC decodes a sequential scan's DC difference and adds it to dc, as
+// specified in section F.2.2.1.
+func (d *decoder) decodeDC(h *huffman, dc *int32) error {
+	value, err := d.decodeHuffman(h)
+	if err != nil {
+		return err
+	}
+	if value > 16 {
+		return UnsupportedError("excessive DC component")
+	}
+	dcDelta, err := d.receiveExtend(value)
+	if err != nil {
+		return err
+	}
+	*dc += dcDelta
+	return nil
+}
+
+// skipAC reads past a sequential block's AC coefficients (section F.2.2.2)
+// exactly as processSOS decodes them, every symbol and its extra bits
+// consumed and the end-of-band state kept, without computing their values.
+func (d *decoder) skipAC(h *huffman, zigEnd int32) error {
+	if zigEnd >= 1 && d.eobRun > 0 {
+		d.eobRun--
+		return nil
+	}
+	for zig := int32(1); zig <= zigEnd; zig++ {
+		value, err := d.decodeHuffman(h)
+		if err != nil {
+			return err
+		}
+		val0 := value >> 4
+		val1 := int32(value & 0x0f)
+		if val1 != 0 {
+			zig += int32(val0)
+			if zig > zigEnd {
+				break
+			}
+			if d.bits.n < val1 {
+				if err := d.ensureNBits(val1); err != nil {
+					return err
+				}
+			}
+			d.bits.n -= val1
+			d.bits.m >>= uint(val1)
+			continue
+		}
+		if val0 != 0x0f {
+			d.eobRun = uint16(1 << val0)
+			if val0 != 0 {
+				bits, err := d.decodeBits(int32(val0))
+				if err != nil {
+					return err
+				}
+				d.eobRun |= uint16(bits)
+			}
+			d.eobRun--
+			break
+		}
+		zig += 0x0f
+	}
 	return nil
 }
 
@@ -540,8 +620,12 @@ func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int) error {
 		}
 	}
 	qt := &d.quant[d.comp[compIndex].tq]
-	for zig := 0; zig < blockSize; zig++ {
-		b[unzig[zig]] *= qt[zig]
+	if ss == 1 {
+		b[0] *= qt[0] // the only coefficient idct1 reads
+	} else {
+		for zig := 0; zig < blockSize; zig++ {
+			b[unzig[zig]] *= qt[zig]
+		}
 	}
 	dst, stride := []byte(nil), 0
 	if d.nComp == 1 {
