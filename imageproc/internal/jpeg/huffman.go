@@ -156,10 +156,22 @@ func (d *decoder) processDHT(n int) error {
 			return err
 		}
 
+		// An over-subscribed table (more codes of some length than fit)
+		// is not a prefix code; image/jpeg decodes it through an 8-bit
+		// look-up table, wrapping its indices, and bit by bit beyond, so
+		// for such a table only codes up to 8 bits go into the table.
+		lutBits := uint32(lutSize)
+		for i, c := 0, int32(0); i < maxCodeLength; i++ {
+			if c = c<<1 + nCodes[i]; c > 1<<(i+1) {
+				lutBits = 8
+				break
+			}
+		}
+
 		// Derive the look-up table.
 		clear(h.lut[:])
 		var x, code uint32
-		for i := uint32(0); i < lutSize; i++ {
+		for i := uint32(0); i < lutBits; i++ {
 			code <<= 1
 			for j := int32(0); j < nCodes[i]; j++ {
 				// The codeLength is 1+i, so shift code by lutSize-(1+i)
@@ -170,7 +182,7 @@ func (d *decoder) processDHT(n int) error {
 				base := code << (lutSize - 1 - i)
 				lutValue := uint16(h.vals[x])<<8 | uint16(2+i)
 				for k := uint32(0); k < 1<<(lutSize-1-i); k++ {
-					h.lut[base|k] = lutValue
+					h.lut[(base|k)&(1<<lutSize-1)] = lutValue
 				}
 				code++
 				x++

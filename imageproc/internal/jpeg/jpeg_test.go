@@ -6,6 +6,7 @@ import (
 	stdjpeg "image/jpeg"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -123,4 +124,79 @@ func lumaMean(img image.Image, r image.Rectangle) float64 {
 		n++
 	}
 	return sum / float64(n)
+}
+
+// The corpus (tools/reference/jpeg_corpus.sh: noisy pictures, baseline and
+// progressive, restart intervals, 4:2:0/4:2:2/4:4:4, grayscale, optimised
+// tables) decodes at full size to image/jpeg's samples, every one; and a
+// lossless transcoding (NAME.tr-*.jpg: the same coefficients in another
+// layout) decodes to its source's samples at every scale, which checks the
+// paths that read past coefficients a scale does not need against the
+// progressive path, which keeps them all.
+func TestCorpusMatchesImageJPEG(t *testing.T) {
+	files, err := filepath.Glob("testdata/corpus/*.jpg")
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(files), 10)
+	decode := func(t *testing.T, f string, scale int) image.Image {
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		got, err := Decode(bytes.NewReader(data), Options{Scale: scale})
+		require.NoError(t, err)
+		require.Equal(t, scale, got.Scale)
+		return got.Image
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			require.NoError(t, err)
+			want, err := stdjpeg.Decode(bytes.NewReader(data))
+			require.NoError(t, err)
+			got := decode(t, f, 1)
+			require.Equal(t, want.Bounds(), got.Bounds())
+			assert.Equal(t, pixels(want, want.Bounds()), pixels(got, got.Bounds()))
+			base, _, ok := strings.Cut(filepath.Base(f), ".tr-")
+			if !ok {
+				return
+			}
+			src := filepath.Join(filepath.Dir(f), base+".jpg")
+			for _, s := range []int{1, 2, 4, 8} {
+				w, g := decode(t, src, s), decode(t, f, s)
+				require.Equal(t, w.Bounds(), g.Bounds())
+				assert.Equal(t, pixels(w, w.Bounds()), pixels(g, g.Bounds()), "1/%d", s)
+			}
+		})
+	}
+}
+
+// FuzzDecode checks the fork against image/jpeg on arbitrary input: at
+// scale 1 both fail or both give the same samples, and the scaled decodes
+// neither panic nor write outside their planes. Seeds: the corpus and the
+// reference fixtures.
+func FuzzDecode(f *testing.F) {
+	for _, glob := range []string{"testdata/corpus/*.jpg", "../../testdata/ref/*.jpg"} {
+		files, _ := filepath.Glob(glob)
+		for _, p := range files {
+			if data, err := os.ReadFile(p); err == nil && len(data) < 16<<10 {
+				f.Add(data)
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, err := stdjpeg.DecodeConfig(bytes.NewReader(data))
+		if err != nil || cfg.Width*cfg.Height > 1<<16 {
+			return // image/jpeg would allocate whatever the header says
+		}
+		want, werr := stdjpeg.Decode(bytes.NewReader(data))
+		got, gerr := Decode(bytes.NewReader(data), Options{})
+		if (werr == nil) != (gerr == nil) {
+			t.Fatalf("image/jpeg: %v, fork: %v", werr, gerr)
+		}
+		if werr == nil {
+			require.Equal(t, want.Bounds(), got.Image.Bounds())
+			require.Equal(t, pixels(want, want.Bounds()), pixels(got.Image, got.Image.Bounds()))
+		}
+		for _, s := range []int{2, 4, 8} {
+			_, _ = Decode(bytes.NewReader(data), Options{Scale: s})
+		}
+	})
 }
