@@ -9,7 +9,9 @@
 #
 #   bench/photos/run.sh [PHOTO_DIR]     (default /tmp/clipinfer-photos; generated if missing)
 #
-# Environment: ROUNDS=2 (alternating decode rounds), WORK=/tmp/clipinfer-photobench
+# Environment: ROUNDS=2 (alternating rounds of the decode and index
+# comparisons), REPEAT=3 (each 12-MP JPEG is indexed under this many names),
+# WORK=/tmp/clipinfer-photobench
 set -euo pipefail
 self="$(cd "$(dirname "$0")" && pwd)/$(basename "$0")"
 cd "$(dirname "$0")/../.."
@@ -18,6 +20,7 @@ PHOTOS=${1:-/tmp/clipinfer-photos}
 PHASE=${PHASE:-all}
 WORK=${WORK:-/tmp/clipinfer-photobench}
 ROUNDS=${ROUNDS:-2}
+REPEAT=${REPEAT:-3}
 PY=/usr/bin/python3
 mkdir -p "$WORK"
 jpegs=("$PHOTOS"/jpeg*.jpg)
@@ -38,6 +41,7 @@ fi
 echo "{\"cpu\":\"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)\",\"nproc\":$(nproc),\"load\":\"$(cut -d' ' -f1-3 /proc/loadavg)\",\"commit\":\"$(git rev-parse --short HEAD)\"}"
 
 	PHASE=decode flock /tmp/timing.lock "$self" "$PHOTOS"
+	PHASE=rss flock /tmp/timing.lock "$self" "$PHOTOS"
 	PHASE=index flock /tmp/timing.lock "$self" "$PHOTOS"
 	PHASE=cosine "$self" "$PHOTOS"
 	exit 0
@@ -60,20 +64,29 @@ index() { # label model flags...
 	local label=$1 model=$2
 	shift 2
 	rm -f "$WORK/$label.idx" "$WORK/$label.idx.failed"
-	/usr/bin/time -f "{\"label\":\"$label\",\"max_rss_mib\":%M}" "$WORK/clipinfer" index -q -m "$model" -o "$WORK/$label.idx" "$@" 2>&1 |
+	/usr/bin/time -f "{\"label\":\"$label\",\"max_rss_mib\":%M,\"user_s\":%U,\"sys_s\":%S}" "$WORK/clipinfer" index -q -m "$model" -o "$WORK/$label.idx" "$@" 2>&1 |
 		sed -e 's/"max_rss_mib":\([0-9]*\)/"max_rss_kib":\1/' -e "s/^{\"index\"/{\"label\":\"$label\",\"index\"/"
 }
-if [[ $PHASE == index ]]; then
+if [[ $PHASE == rss ]]; then
 index bundled-exact models/emoji-clip-q8.clip "$PHOTOS"
 index bundled-fast models/emoji-clip-q8.clip -fast-decode "$PHOTOS"
 index vitb32-exact "$WORK/vitb32.clip" "$PHOTOS"
 echo "{\"vitb32_file_mib\":$(($(stat -c %s "$WORK/vitb32.clip") >> 20))}"
+exit 0
+fi
 
-# 3. ViT-B/32 indexing of the 12-MP JPEGs: clipinfer (2 threads) vs Python (2 processes).
-mkdir -p "$WORK/j12" && ln -f "${j12[@]}" "$WORK/j12/"
-index vitb32-12mp-exact "$WORK/vitb32.clip" -threads 2 "$WORK/j12"
-index vitb32-12mp-fast "$WORK/vitb32.clip" -threads 2 -fast-decode "$WORK/j12"
-/usr/bin/time -f "{\"label\":\"python-12mp\",\"max_rss_kib_parent\":%M}" $PY bench/photos/python_index.py --workers 2 "${j12[@]}" 2>&1
+# 3. ViT-B/32 indexing of the 12-MP JPEGs (each under REPEAT names):
+# clipinfer (2 threads) vs Python (2 processes), alternating.
+if [[ $PHASE == index ]]; then
+rm -rf "$WORK/j12" && mkdir -p "$WORK/j12"
+for r in $(seq "$REPEAT"); do
+	for f in "${j12[@]}"; do ln -f "$f" "$WORK/j12/r$r-$(basename "$f")"; done
+done
+for r in $(seq "$ROUNDS"); do
+	index vitb32-12mp-exact "$WORK/vitb32.clip" -threads 2 "$WORK/j12"
+	/usr/bin/time -f "{\"label\":\"python-12mp\",\"max_rss_kib_parent\":%M}" $PY bench/photos/python_index.py --workers 2 "$WORK"/j12/*.jpg 2>&1
+	index vitb32-12mp-fast "$WORK/vitb32.clip" -threads 2 -fast-decode "$WORK/j12"
+done
 exit 0
 fi
 
