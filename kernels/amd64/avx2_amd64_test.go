@@ -18,6 +18,8 @@ type floatKernels interface {
 	GELU(x []float32)
 	QuickGELU(x []float32)
 	Softmax(x []float32)
+	LayerNorm(dst, x, gamma, beta []float32, eps float32)
+	Quantize(dst []int8, scales []float32, x []float32, block int)
 	MatMul(dst []float32, ldd int, x []float32, lda int, w []float32, ldb int, bias []float32, m, n, k int)
 }
 
@@ -169,8 +171,10 @@ func softmaxDense(t *testing.T, k floatKernels) {
 // TestQuantizeSpecial covers the blocks that leave the assembly path:
 // zero, NaN, ±Inf, subnormal and tiny maxima.
 func TestQuantizeSpecial(t *testing.T) {
-	needAVX2(t)
-	var k AVX2
+	forFloatTiers(t, quantizeSpecial)
+}
+
+func quantizeSpecial(t *testing.T, k floatKernels) {
 	var g generic.Kernels
 	inf := float32(math.Inf(1))
 	sub := math.Float32frombits(5) // subnormal: 127/amax overflows
@@ -195,8 +199,10 @@ func TestQuantizeSpecial(t *testing.T) {
 // TestLayerNormLargeMean checks the float64 statistics on a row whose mean
 // dwarfs its spread.
 func TestLayerNormLargeMean(t *testing.T) {
-	needAVX2(t)
-	var k AVX2
+	forFloatTiers(t, layerNormLargeMean)
+}
+
+func layerNormLargeMean(t *testing.T, k floatKernels) {
 	var g generic.Kernels
 	r := rand.New(rand.NewPCG(3, 3))
 	x := make([]float32, 771)
@@ -232,4 +238,36 @@ func TestAVX512FloatMatchesAVX2(t *testing.T) {
 			require.Equal(t, math.Float32bits(want[i]), math.Float32bits(got[i]), "QuickGELU(%v) at offset %d", x[i], off)
 		}
 	}
+}
+
+// TestLayerNormDense compares LayerNorm with generic on random rows of every
+// length up to 80 and a few model widths (the AVX-512 passes mask the last
+// n mod 8 elements), in place and not: at most 2 ulp apart.
+func TestLayerNormDense(t *testing.T) {
+	forFloatTiers(t, func(t *testing.T, k floatKernels) {
+		var g generic.Kernels
+		r := rand.New(rand.NewPCG(23, 24))
+		lengths := []int{512, 768, 1023, 1024, 1025}
+		for n := 1; n <= 80; n++ {
+			lengths = append(lengths, n)
+		}
+		worst := 0.0
+		for _, n := range lengths {
+			x, gamma, beta := make([]float32, n), make([]float32, n), make([]float32, n)
+			for i := range x {
+				x[i] = float32(r.NormFloat64()*3 + 0.5)
+				gamma[i], beta[i] = float32(r.NormFloat64()), float32(r.NormFloat64())
+			}
+			want := make([]float32, n)
+			g.LayerNorm(want, x, gamma, beta, 1e-5)
+			got := append([]float32(nil), x...)
+			k.LayerNorm(got, got, gamma, beta, 1e-5)
+			for i := range x {
+				d := ulpDiff(got[i], want[i])
+				require.LessOrEqual(t, d, 2.0, "n=%d [%d]: %v vs generic %v", n, i, got[i], want[i])
+				worst = max(worst, d)
+			}
+		}
+		t.Logf("LayerNorm: worst %.0f ulp from generic", worst)
+	})
 }
