@@ -117,7 +117,9 @@ func qcases() []qcase {
 		}
 	}
 	cs = append(cs, qcase{50, 40, 768, 768}, qcase{50, 24, 3072, 3072}, qcase{77, 19, 512, 64}, qcase{3, 11, 2048, 2048},
-		qcase{77, 20, 512, 512}, qcase{25, 13, 1536, 1536}, qcase{14, 8, 16, 16})
+		qcase{77, 20, 512, 512}, qcase{25, 13, 1536, 1536}, qcase{14, 8, 16, 16},
+		// several cache blocks of columns (the last one moved back) and many row panels
+		qcase{50, 205, 3072, 3072}, qcase{203, 20, 64, 64})
 	return cs
 }
 
