@@ -9,7 +9,9 @@ import (
 
 // AVX512VNNI is the AVX-512 VNNI implementation: QMatMul with one scale per
 // row runs on EVEX VPDPBUSD over 512-bit registers (4 rows × 8 columns per
-// accumulator block, vnni_amd64.s); everything else is AVX2's. Use it only
+// accumulator block, vnni_amd64.s); MatMul, Softmax, QuickGELU, LayerNorm
+// and Quantize run on 512-bit registers too (avx512_amd64.go); everything
+// else is AVX2's. Use it only
 // when the CPU has AVX-512F/BW/VL and AVX-512 VNNI and the OS saves the
 // ZMM and opmask state (kernels.Get("avx512vnni") checks).
 type AVX512VNNI struct{ AVX2 }
