@@ -83,3 +83,13 @@ type Kernels interface {
 	// len(dst) ≥ len(src).
 	F16ToF32(dst []float32, src []uint16)
 }
+
+// WeightBlocker is implemented by kernels whose QMatMul itself keeps a
+// cache-sized block of the weights while every row passes, for the shapes
+// where BlocksWeights(k, block) reports true. A caller then hands such a
+// product over in whole column ranges rather than in cache-sized calls,
+// which would repeat the kernel's per-call work on the activations (the
+// VNNI kernels pack them once per call).
+type WeightBlocker interface {
+	BlocksWeights(k, block int) bool
+}

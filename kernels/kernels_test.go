@@ -117,7 +117,9 @@ func qcases() []qcase {
 		}
 	}
 	cs = append(cs, qcase{50, 40, 768, 768}, qcase{50, 24, 3072, 3072}, qcase{77, 19, 512, 64}, qcase{3, 11, 2048, 2048},
-		qcase{77, 20, 512, 512}, qcase{25, 13, 1536, 1536}, qcase{14, 8, 16, 16})
+		qcase{77, 20, 512, 512}, qcase{25, 13, 1536, 1536}, qcase{14, 8, 16, 16},
+		// several cache blocks of columns (the last one moved back) and many row panels
+		qcase{50, 205, 3072, 3072}, qcase{203, 20, 64, 64})
 	return cs
 }
 
@@ -282,6 +284,7 @@ func TestMatMulMatchesGeneric(t *testing.T) {
 		for ci, c := range []struct{ m, n, k int }{
 			{1, 1, 1}, {1, 1, 7}, {2, 3, 8}, {3, 5, 9}, {4, 8, 16}, {5, 9, 17}, {7, 13, 31}, {8, 16, 64},
 			{13, 17, 65}, {50, 50, 64}, {64, 50, 50}, {50, 64, 768}, {3, 2, 1000}, {6, 24, 33},
+			{4, 4, 1}, {6, 5, 15}, {17, 18, 16}, {16, 77, 64},
 		} {
 			off := ci % 9
 			lda, ldb, ldd := c.k+off, c.k+2*off, c.n+off

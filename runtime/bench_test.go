@@ -83,6 +83,23 @@ func BenchmarkOpenFirstText(b *testing.B) {
 	}
 }
 
+// cpuStart is the process CPU time at the start of a benchmark loop.
+type cpuStart float64
+
+func startCPU() cpuStart {
+	s, _ := processCPU()
+	return cpuStart(s)
+}
+
+// report adds cpu-ms/op, the process CPU time per iteration (every thread,
+// the garbage collector's included), which a loaded machine inflates far
+// less than the wall-clock ns/op.
+func (c cpuStart) report(b *testing.B) {
+	if s, ok := processCPU(); ok && b.N > 0 {
+		b.ReportMetric((s-float64(c))*1e3/float64(b.N), "cpu-ms/op")
+	}
+}
+
 // BenchmarkTowers times ViT-B/32 towers per kernel, threads and batch:
 //
 //	go test -run '^$' -bench Towers -count 6 ./runtime | tee towers.txt
@@ -100,11 +117,13 @@ func BenchmarkTowers(b *testing.B) {
 				pix := randomPixels(r, batch, 224)
 				dst := make([]float32, batch*m.EmbedDim())
 				b.Run(fmt.Sprintf("tower=image/kernel=%s/threads=%d/batch=%d", k.Name(), threads, batch), func(b *testing.B) {
+					cpu := startCPU()
 					for b.Loop() {
 						if err := m.EmbedPixelsInto(dst, pix); err != nil {
 							b.Fatal(err)
 						}
 					}
+					cpu.report(b)
 					b.ReportMetric(float64(batch*b.N)/b.Elapsed().Seconds(), "images/s")
 				})
 			}
@@ -117,11 +136,13 @@ func BenchmarkTowers(b *testing.B) {
 				ids[0][tokens+1] = 49407
 				dst := make([]float32, m.EmbedDim())
 				b.Run(fmt.Sprintf("tower=text/kernel=%s/threads=%d/tokens=%d", k.Name(), threads, tokens), func(b *testing.B) {
+					cpu := startCPU()
 					for b.Loop() {
 						if err := m.EmbedTokensInto(dst, ids); err != nil {
 							b.Fatal(err)
 						}
 					}
+					cpu.report(b)
 				})
 			}
 			m.Close()

@@ -243,9 +243,13 @@ func (j *mmJob) run(_, lo, hi int) {
 	k := w.cols
 	// Column blocks whose weights fit in L2: the kernels sweep every row
 	// past a block, so its weights are read from memory once per call
-	// rather than once per row panel (which matters for batches).
+	// rather than once per row panel (which matters for batches). A kernel
+	// that blocks the weights itself gets the whole range in one call.
 	g := colGrain(j.k)
 	step := max(g, weightBlockBytes/(k*w.dtype.ElemSize())/g*g)
+	if wb, ok := j.k.(kernels.WeightBlocker); ok && w.dtype == format.Q8 && wb.BlocksWeights(k, w.q.Block) {
+		step = hi - lo
+	}
 	n := w.rows
 	for c0 := lo; c0 < hi; c0 += step {
 		j.block(c0, min(c0+step, hi))

@@ -17,24 +17,55 @@ type job interface {
 // batch is the shared state of one parallel call: the job and its shape,
 // the next unclaimed item and the helpers still running (counted twice:
 // pending for the caller's spin, wg for its blocking wait). It lives in the
-// per-call scratch.
+// per-call scratch and is reused by the next call, whose generation gen
+// tells a late helper's task from a current one.
 type batch struct {
 	j               job
 	n, grain, parts int
+	gen             uint64
 	next            atomic.Int64
 	pending         atomic.Int32
 	wg              sync.WaitGroup
+	// slots[c] is gen<<2 | state of helper participant c's task: queued
+	// until the helper claims it (running) or the caller, done with the
+	// work, withdraws it (revoked).
+	slots []atomic.Uint64
 }
 
-// task asks a worker to join the parallel call b as participant c.
+const (
+	slotQueued  = 1
+	slotRunning = 2
+	slotRevoked = 3
+)
+
+// claim reports whether the helper may run its task of generation gen as
+// participant c: false for a task of an earlier call or one the caller
+// withdrew.
+func (b *batch) claim(c int, gen uint64) bool {
+	return b.slots[c].CompareAndSwap(gen<<2|slotQueued, gen<<2|slotRunning)
+}
+
+// revoke withdraws participant c's task if its helper has not claimed it,
+// and then counts the helper as done.
+func (b *batch) revoke(c int, gen uint64) {
+	if b.slots[c].CompareAndSwap(gen<<2|slotQueued, gen<<2|slotRevoked) {
+		b.pending.Add(-1)
+		b.wg.Done()
+	}
+}
+
+// task asks a worker to join the parallel call b (generation gen) as
+// participant c.
 type task struct {
-	b *batch
-	c int
+	b   *batch
+	c   int
+	gen uint64
 }
 
 // workers is a fixed pool of goroutines shared by every forward pass of a
-// model. The caller of parallel works on the job itself and waits for the
-// helpers it woke, so a busy pool slows a call down but never deadlocks it.
+// model. The caller of parallel works on the job itself and waits only for
+// the helpers that joined, so a busy pool never holds a call up for longer
+// than the pieces those helpers claimed.
 type workers struct {
 	threads int
 	spin    bool // busy-wait before blocking; false when there are fewer Ps than threads
@@ -73,6 +104,9 @@ func (w *workers) loop() {
 		if !ok {
 			return
 		}
+		if !t.b.claim(t.c, t.gen) {
+			continue
+		}
 		t.b.drain(t.c)
 		t.b.pending.Add(-1)
 		t.b.wg.Done()
@@ -106,7 +140,9 @@ func (w *workers) close() { close(w.done) }
 // is left, at least one grain), so the participants finish within about one
 // grain of each other, and a core that is busy with something else (or a
 // helper that wakes late) leaves its share to the others instead of holding
-// up the whole call. b must be idle; it is reused across calls to avoid
+// up the whole call. A helper that has not picked up its task when the
+// caller runs out of pieces is withdrawn, so a call never waits for a
+// wake-up that can no longer help. b must be idle; it is reused across calls to avoid
 // allocation.
 func (w *workers) parallel(j job, n, grain int, b *batch) {
 	grain = max(grain, 1)
@@ -121,10 +157,28 @@ func (w *workers) parallel(j job, n, grain int, b *batch) {
 	b.next.Store(0)
 	b.pending.Store(int32(parts - 1))
 	b.wg.Add(parts - 1)
+	if len(b.slots) < parts {
+		b.slots = make([]atomic.Uint64, w.threads) // once per batch
+	}
+	b.gen++
+	gen := b.gen
 	for c := 1; c < parts; c++ {
-		w.tasks <- task{b: b, c: c}
+		b.slots[c].Store(gen<<2 | slotQueued)
+	}
+	for c := 1; c < parts; c++ {
+		select {
+		case w.tasks <- task{b: b, c: c, gen: gen}:
+		default: // every helper far behind: the caller does the share
+			b.revoke(c, gen)
+		}
 	}
 	b.drain(0)
+	// Nothing is left to claim: a helper that has not picked up its task
+	// yet (asleep, or its thread descheduled) would only make the caller
+	// wait for its wake-up, so withdraw it; the helper drops it later.
+	for c := 1; c < parts; c++ {
+		b.revoke(c, gen)
+	}
 	for i := 0; w.spin && i < callerSpin && b.pending.Load() != 0; i++ {
 	}
 	b.wg.Wait()

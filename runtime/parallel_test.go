@@ -102,3 +102,49 @@ func spin(n int) {
 	}
 	spinSink.Add(s)
 }
+
+// TestParallelDoesNotWaitForBusyHelper: when the helper is held up (here
+// inside another call's piece), a call whose work the caller finished alone
+// returns without waiting for it, and the helper drops the withdrawn task
+// once it is free.
+func TestParallelDoesNotWaitForBusyHelper(t *testing.T) {
+	w := newWorkers(2)
+	defer w.close()
+	helperIn, release := make(chan struct{}), make(chan struct{})
+	var first batch
+	firstDone := make(chan struct{})
+	go func() {
+		defer close(firstDone)
+		w.parallel(jobFunc(func(c, lo, hi int) {
+			if c == 1 {
+				close(helperIn)
+				<-release
+				return
+			}
+			<-helperIn
+		}), 2, 1, &first)
+	}()
+	<-helperIn
+	var b batch
+	j := &recordJob{grain: 1, n: 64, threads: 2, counts: make([]atomic.Int32, 64)}
+	done := make(chan struct{})
+	go func() { w.parallel(j, 64, 1, &b); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		close(release)
+		t.Fatal("parallel waited for a helper that never started its task")
+	}
+	require.Empty(t, j.bad)
+	for i := range j.counts {
+		require.EqualValues(t, 1, j.counts[i].Load(), "item %d", i)
+	}
+	close(release)
+	<-firstDone
+	// the pool still works, with the helper back
+	j2 := &recordJob{grain: 1, n: 64, threads: 2, counts: make([]atomic.Int32, 64)}
+	w.parallel(j2, 64, 1, &b)
+	for i := range j2.counts {
+		require.EqualValues(t, 1, j2.counts[i].Load(), "item %d", i)
+	}
+}

@@ -238,18 +238,22 @@ func (AVX2) LayerNorm(dst, x, gamma, beta []float32, eps float32) {
 	}
 }
 
-// Softmax implements kernels.Kernels.Softmax: the exponentials run in
-// float32 lanes (exp32_amd64.s, a few ulps), the sum in float64, the final
-// scaling in float32 as in generic.
+// Softmax implements kernels.Kernels.Softmax: the maximum by VMAXPS (a NaN
+// anywhere makes every result NaN whichever maximum comes out, as in
+// generic), the exponentials in float32 lanes (exp32_amd64.s, a few ulps),
+// the sum in float64, the final scaling in float32 as in generic.
 func (a AVX2) Softmax(x []float32) {
 	if len(x) == 0 {
 		return
 	}
+	n8 := len(x) &^ 7
 	mx := x[0]
-	for _, v := range x[1:] {
+	if n8 > 0 {
+		mx = maxF32(&x[0], n8)
+	}
+	for _, v := range x[n8:] {
 		mx = max(mx, v)
 	}
-	n8 := len(x) &^ 7
 	var sum float64
 	if n8 > 0 {
 		sum = softmaxExp32(&x[0], n8, mx)

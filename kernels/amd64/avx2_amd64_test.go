@@ -11,6 +11,32 @@ import (
 	"github.com/clipinfer/clipinfer/kernels/generic"
 )
 
+// floatKernels is the part of kernels.Kernels whose float routines differ
+// between the amd64 tiers (avxvnni inherits every one of avx2's).
+type floatKernels interface {
+	Name() string
+	GELU(x []float32)
+	QuickGELU(x []float32)
+	Softmax(x []float32)
+	LayerNorm(dst, x, gamma, beta []float32, eps float32)
+	Quantize(dst []int8, scales []float32, x []float32, block int)
+	MatMul(dst []float32, ldd int, x []float32, lda int, w []float32, ldb int, bias []float32, m, n, k int)
+}
+
+// forFloatTiers runs f on AVX2 and, when this CPU runs it, AVX512VNNI;
+// otherwise it says that the AVX-512 routines were skipped.
+func forFloatTiers(t *testing.T, f func(t *testing.T, k floatKernels)) {
+	needAVX2(t)
+	for _, k := range []floatKernels{AVX2{}, AVX512VNNI{}} {
+		t.Run(k.Name(), func(t *testing.T) {
+			if k.Name() == "avx512vnni" && !hasAVX512VNNI() {
+				t.Skip("CPU lacks AVX-512F/BW/VL/VNNI or the OS does not save the ZMM state: avx512vnni float routines not run")
+			}
+			f(t, k)
+		})
+	}
+}
+
 // denseInputs spans the float32 range the element-wise functions see, plus
 // the special values.
 func denseInputs() []float32 {
@@ -53,8 +79,12 @@ func ulpDiff(a, b float32) float64 {
 // on a dense grid and the special values: same NaN/Inf/zero behaviour, and
 // at most 2 ulp apart (the stated tolerance, 2e-6 relative, is ~30 ulp).
 func TestElementwiseAgainstGenericDense(t *testing.T) {
-	needAVX2(t)
-	var k AVX2
+	forFloatTiers(t, func(t *testing.T, k floatKernels) {
+		elementwiseAgainstGenericDense(t, k)
+	})
+}
+
+func elementwiseAgainstGenericDense(t *testing.T, k floatKernels) {
 	var g generic.Kernels
 	in := denseInputs()
 	for _, op := range []struct {
@@ -81,8 +111,10 @@ func TestElementwiseAgainstGenericDense(t *testing.T) {
 
 // TestSoftmaxSpecial checks rows with -Inf (masked attention), +Inf and NaN.
 func TestSoftmaxSpecial(t *testing.T) {
-	needAVX2(t)
-	var k AVX2
+	forFloatTiers(t, softmaxSpecial)
+}
+
+func softmaxSpecial(t *testing.T, k floatKernels) {
 	var g generic.Kernels
 	inf := float32(math.Inf(1))
 	for _, row := range [][]float32{
@@ -107,8 +139,10 @@ func TestSoftmaxSpecial(t *testing.T) {
 // length up to 80 (the assembly does 8 lanes, the rest is Go) and spreads
 // up to 100: at most 2 ulp apart.
 func TestSoftmaxDense(t *testing.T) {
-	needAVX2(t)
-	var k AVX2
+	forFloatTiers(t, softmaxDense)
+}
+
+func softmaxDense(t *testing.T, k floatKernels) {
 	var g generic.Kernels
 	r := rand.New(rand.NewPCG(21, 22))
 	worst := 0.0
@@ -137,8 +171,10 @@ func TestSoftmaxDense(t *testing.T) {
 // TestQuantizeSpecial covers the blocks that leave the assembly path:
 // zero, NaN, ±Inf, subnormal and tiny maxima.
 func TestQuantizeSpecial(t *testing.T) {
-	needAVX2(t)
-	var k AVX2
+	forFloatTiers(t, quantizeSpecial)
+}
+
+func quantizeSpecial(t *testing.T, k floatKernels) {
 	var g generic.Kernels
 	inf := float32(math.Inf(1))
 	sub := math.Float32frombits(5) // subnormal: 127/amax overflows
@@ -163,8 +199,10 @@ func TestQuantizeSpecial(t *testing.T) {
 // TestLayerNormLargeMean checks the float64 statistics on a row whose mean
 // dwarfs its spread.
 func TestLayerNormLargeMean(t *testing.T) {
-	needAVX2(t)
-	var k AVX2
+	forFloatTiers(t, layerNormLargeMean)
+}
+
+func layerNormLargeMean(t *testing.T, k floatKernels) {
 	var g generic.Kernels
 	r := rand.New(rand.NewPCG(3, 3))
 	x := make([]float32, 771)
@@ -179,4 +217,57 @@ func TestLayerNormLargeMean(t *testing.T) {
 	for i := range x {
 		require.LessOrEqual(t, ulpDiff(got[i], want[i]), 2.0, "[%d] %v vs generic %v", i, got[i], want[i])
 	}
+}
+
+// TestAVX512FloatMatchesAVX2 checks that the 16-lane routines do per lane
+// what the 8-lane ones do: QuickGELU bit for bit on every element AVX2 runs
+// in assembly (all but the last len mod 8, which it leaves to generic), on
+// the dense grid at every offset mod 16, so every opmask tail occurs.
+func TestAVX512FloatMatchesAVX2(t *testing.T) {
+	if !hasAVX512VNNI() {
+		t.Skip("CPU lacks AVX-512F/BW/VL/VNNI or the OS does not save the ZMM state: avx512vnni float routines not run")
+	}
+	in := denseInputs()
+	for off := 0; off < 16; off++ {
+		x := in[off:]
+		got, want := append([]float32(nil), x...), append([]float32(nil), x...)
+		AVX512VNNI{}.QuickGELU(got)
+		AVX2{}.QuickGELU(want)
+		n8 := len(x) &^ 7
+		for i := 0; i < n8; i++ {
+			require.Equal(t, math.Float32bits(want[i]), math.Float32bits(got[i]), "QuickGELU(%v) at offset %d", x[i], off)
+		}
+	}
+}
+
+// TestLayerNormDense compares LayerNorm with generic on random rows of every
+// length up to 80 and a few model widths (the AVX-512 passes mask the last
+// n mod 8 elements), in place and not: at most 2 ulp apart.
+func TestLayerNormDense(t *testing.T) {
+	forFloatTiers(t, func(t *testing.T, k floatKernels) {
+		var g generic.Kernels
+		r := rand.New(rand.NewPCG(23, 24))
+		lengths := []int{512, 768, 1023, 1024, 1025}
+		for n := 1; n <= 80; n++ {
+			lengths = append(lengths, n)
+		}
+		worst := 0.0
+		for _, n := range lengths {
+			x, gamma, beta := make([]float32, n), make([]float32, n), make([]float32, n)
+			for i := range x {
+				x[i] = float32(r.NormFloat64()*3 + 0.5)
+				gamma[i], beta[i] = float32(r.NormFloat64()), float32(r.NormFloat64())
+			}
+			want := make([]float32, n)
+			g.LayerNorm(want, x, gamma, beta, 1e-5)
+			got := append([]float32(nil), x...)
+			k.LayerNorm(got, got, gamma, beta, 1e-5)
+			for i := range x {
+				d := ulpDiff(got[i], want[i])
+				require.LessOrEqual(t, d, 2.0, "n=%d [%d]: %v vs generic %v", n, i, got[i], want[i])
+				worst = max(worst, d)
+			}
+		}
+		t.Logf("LayerNorm: worst %.0f ulp from generic", worst)
+	})
 }

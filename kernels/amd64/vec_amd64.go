@@ -19,3 +19,9 @@ func absMaxBits(x *float32, n int) uint32
 
 //go:noescape
 func quantize8(dst *int8, x *float32, n int, inv float32)
+
+//go:noescape
+func maxF32(x *float32, n int) float32
+
+//go:noescape
+func maxF32x16(x *float32, n int) float32

@@ -197,3 +197,77 @@ qloop:
 qdone:
 	VZEROUPPER
 	RET
+
+// HMAXPS(x, t) leaves the maximum of the four lanes of X register x in
+// every lane; t is an X temporary.
+#define HMAXPS(x, t) \
+	VPERMILPS $0x4e, x, t; \
+	VMAXPS    t, x, x;     \
+	VPERMILPS $0xb1, x, t; \
+	VMAXPS    t, x, x
+
+// func maxF32(x *float32, n int) float32
+// The largest of x[0..n) for n rounded down to 8 (n ≥ 8): VMAXPS over Y0,
+// then a tree. A NaN may or may not survive (VMAXPS returns its second
+// source when either is NaN); Softmax's result does not depend on it, since
+// exp(NaN - max) is NaN in the sum either way.
+TEXT ·maxF32(SB), NOSPLIT, $0-20
+	MOVQ    x+0(FP), SI
+	MOVQ    n+8(FP), CX
+	ANDQ    $-8, CX
+	VMOVUPS (SI), Y0
+	MOVQ    $8, AX
+
+max8:
+	CMPQ   AX, CX
+	JAE    max8done
+	VMAXPS (SI)(AX*4), Y0, Y0
+	ADDQ   $8, AX
+	JMP    max8
+
+max8done:
+	VEXTRACTF128 $1, Y0, X1
+	VMAXPS       X1, X0, X0
+	HMAXPS(X0, X1)
+	VMOVSS       X0, ret+16(FP)
+	VZEROUPPER
+	RET
+
+// func maxF32x16(x *float32, n int) float32
+// maxF32 on all n ≥ 1 elements with Z registers (AVX-512F): Z0 starts as
+// x[0] in every lane; the last n mod 16 elements are merged under opmask
+// K1 (masked-off lanes keep Z0, and masked loads do not fault).
+TEXT ·maxF32x16(SB), NOSPLIT, $0-20
+	MOVQ         x+0(FP), SI
+	MOVQ         n+8(FP), DX
+	MOVQ         DX, DI
+	ANDQ         $-16, DI
+	VBROADCASTSS (SI), Z0
+	XORQ         AX, AX
+
+max16:
+	CMPQ   AX, DI
+	JAE    max16tail
+	VMAXPS (SI)(AX*4), Z0, Z0
+	ADDQ   $16, AX
+	JMP    max16
+
+max16tail:
+	SUBQ   AX, DX
+	JZ     max16done
+	MOVQ   DX, CX
+	MOVL   $1, BX
+	SHLL   CX, BX
+	DECL   BX
+	KMOVW  BX, K1
+	VMAXPS (SI)(AX*4), Z0, K1, Z0
+
+max16done:
+	VEXTRACTF64X4 $1, Z0, Y1
+	VMAXPS        Y1, Y0, Y0
+	VEXTRACTF128  $1, Y0, X1
+	VMAXPS        X1, X0, X0
+	HMAXPS(X0, X1)
+	VMOVSS        X0, ret+16(FP)
+	VZEROUPPER
+	RET

@@ -9,7 +9,9 @@ import (
 
 // AVX512VNNI is the AVX-512 VNNI implementation: QMatMul with one scale per
 // row runs on EVEX VPDPBUSD over 512-bit registers (4 rows × 8 columns per
-// accumulator block, vnni_amd64.s); everything else is AVX2's. Use it only
+// accumulator block, vnni_amd64.s); MatMul, Softmax, QuickGELU, LayerNorm
+// and Quantize run on 512-bit registers too (avx512_amd64.go); everything
+// else is AVX2's. Use it only
 // when the CPU has AVX-512F/BW/VL and AVX-512 VNNI and the OS saves the
 // ZMM and opmask state (kernels.Get("avx512vnni") checks).
 type AVX512VNNI struct{ AVX2 }
@@ -92,13 +94,19 @@ var (
 // vnniMaxGroups is the most row groups one kernel call holds in registers.
 const vnniMaxGroups = 3
 
-// vnniScratch is the per-call activation panel and its per-row corrections
-// and scales (four copies each, one per column of a 128-bit lane).
+// vnniScratch is the per-call activation panels and their per-row
+// corrections and scales (four copies each, one per column of a 128-bit
+// lane), all panels of a call one after another.
 type vnniScratch struct {
-	panel []int8
-	corrx []int32
-	xsx   []float32
+	panel  []int8
+	corrx  []int32
+	xsx    []float32
+	panels []vnniPanel
 }
+
+// vnniPanel is one panel of a call: its first row (also its first row in
+// the scratch), valid rows and row groups.
+type vnniPanel struct{ i0, h, t int }
 
 var vnniPool = sync.Pool{New: func() any { return new(vnniScratch) }}
 
@@ -108,9 +116,12 @@ var vnniPool = sync.Pool{New: func() any { return new(vnniScratch) }}
 //
 // Rows are cut into panels of at most vnniMaxGroups row groups, of nearly
 // equal size; the last panel's rows past m are zero in the panel and never
-// stored. For each panel every column block of w streams past; when cols
-// does not divide n the last block moves back to n-cols (same operations,
-// so the same bits).
+// stored. Every panel is packed once per call. The columns are then taken
+// in blocks whose weights (vnniWeightBlock bytes) stay in L2 while every
+// panel streams past them, so a caller hands over whole column ranges
+// (BlocksWeights) and the activations are packed once, not once per
+// cache-sized slice of the weights. When cols does not divide n the last
+// block moves back to n-cols (same operations, so the same bits).
 func (v *vnniVariant) qmatmul(dst []float32, ldd int, x []int8, xs []float32, w []int8, ws []float32, bias []float32, m, n, k, block int) bool {
 	if m <= 0 || k <= 0 || block != k || k%16 != 0 || n < v.cols || ldd < n {
 		return false
@@ -119,42 +130,51 @@ func (v *vnniVariant) qmatmul(dst []float32, ldd int, x []int8, xs []float32, w 
 	_, _ = x[m*k-1], w[n*k-1]
 	_, _ = xs[m-1], ws[n-1]
 	_ = dst[(m-1)*ldd+n-1]
-	var bp *float32
-	if bias != nil {
-		_ = bias[n-1]
-		bp = &bias[0]
-	}
 	groups := (m + v.rows - 1) / v.rows
 	panels := (groups + vnniMaxGroups - 1) / vnniMaxGroups
 	s := vnniPool.Get().(*vnniScratch)
-	prows := min(groups, vnniMaxGroups) * v.rows
-	xp := s.buffers(prows, k)
-	nfull := n / v.cols * v.cols
+	xp := s.buffers(groups*v.rows, k)
+	ps := s.panels[:0]
 	g0 := 0
 	for p := 0; p < panels; p++ {
 		t := (groups - g0) / (panels - p) // sizes differ by at most one
 		i0 := g0 * v.rows
-		h := min(m-i0, t*v.rows)
-		vnniPack(xp, &s.corrx[0], &s.xsx[0], &x[i0*k], &xs[i0], k, h, t*v.rows, k)
-		f := v.kernels[t]
-		f(&dst[i0*ldd], ldd, xp, k, &w[0], nfull, &s.xsx[0], &s.corrx[0], &ws[0], bp, h)
-		if j := n - v.cols; nfull < n {
-			var bj *float32
-			if bp != nil {
-				bj = &bias[j]
-			}
-			f(&dst[i0*ldd+j], ldd, xp, k, &w[j*k], v.cols, &s.xsx[0], &s.corrx[0], &ws[j], bj, h)
-		}
+		pn := vnniPanel{i0: i0, h: min(m-i0, t*v.rows), t: t}
+		vnniPack(&xp[i0*k], &s.corrx[4*i0], &s.xsx[4*i0], &x[i0*k], &xs[i0], k, pn.h, t*v.rows, k)
+		ps = append(ps, pn)
 		g0 += t
+	}
+	s.panels = ps
+	run := func(j, nc int) {
+		var bj *float32
+		if bias != nil {
+			bj = &bias[j]
+		}
+		for _, pn := range ps {
+			v.kernels[pn.t](&dst[pn.i0*ldd+j], ldd, &xp[pn.i0*k], k, &w[j*k], nc, &s.xsx[4*pn.i0], &s.corrx[4*pn.i0], &ws[j], bj, pn.h)
+		}
+	}
+	nfull := n / v.cols * v.cols
+	step := max(v.cols, vnniWeightBlock/k/v.cols*v.cols)
+	for j := 0; j < nfull; j += step {
+		run(j, min(step, nfull-j))
+	}
+	if nfull < n {
+		run(n-v.cols, v.cols)
 	}
 	vnniPool.Put(s)
 	return true
 }
 
-// buffers sizes the scratch for a panel of rows rows of k values and
-// returns the panel's first byte, 64-byte aligned so that no panel load
-// crosses a cache line.
-func (s *vnniScratch) buffers(rows, k int) *int8 {
+// vnniWeightBlock bounds the weights one column block keeps in L2 while
+// every row panel passes (about a quarter of a 1 MiB L2, leaving room for
+// the packed activations).
+const vnniWeightBlock = 256 << 10
+
+// buffers sizes the scratch for panels of rows rows of k values in all
+// and returns their bytes, 64-byte aligned so that no panel load crosses a
+// cache line.
+func (s *vnniScratch) buffers(rows, k int) []int8 {
 	if len(s.panel) < rows*k+64 {
 		s.panel = make([]int8, rows*k+64)
 	}
@@ -163,5 +183,13 @@ func (s *vnniScratch) buffers(rows, k int) *int8 {
 		s.xsx = make([]float32, 4*rows)
 	}
 	off := (64 - int(uintptr(unsafe.Pointer(&s.panel[0]))&63)) & 63
-	return &s.panel[off]
+	return s.panel[off : off+rows*k]
 }
+
+// BlocksWeights reports whether QMatMul runs the VPDPBUSD kernel, which
+// blocks the weights for L2 itself (kernels.WeightBlocker).
+func (AVX512VNNI) BlocksWeights(k, block int) bool { return block == k && k%16 == 0 }
+
+// BlocksWeights reports whether QMatMul runs the VPDPBUSD kernel, which
+// blocks the weights for L2 itself (kernels.WeightBlocker).
+func (AVXVNNI) BlocksWeights(k, block int) bool { return block == k && k%16 == 0 }
