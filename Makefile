@@ -5,7 +5,7 @@ MODEL   ?= models/emoji-clip-q8.clip
 # The source revision clipinfer version prints when the build info has none.
 LDFLAGS := -X main.revision=$(shell git describe --always --dirty 2>/dev/null)
 
-.PHONY: all build cross demo test test-go test-generic test-arm vet fmt bench-kernels bench fixtures fuzz clean
+.PHONY: all build cross demo test test-go test-race test-generic test-arm vet fmt bench-kernels bench fixtures fuzz clean
 
 all: build
 
@@ -29,7 +29,7 @@ demo: build
 # The README's second command: every test, on this CPU's best kernel and on
 # the generic one, then the arm64 suite under qemu (Cortex-A72 without and
 # "max" with the dot-product extension) and the armv7 suite.
-test: vet test-go test-generic test-arm
+test: vet test-go test-race test-generic test-arm
 
 vet:
 	@test -z "$$(gofmt -l . | grep -v '^testdata/')" || (gofmt -l .; echo "gofmt needed"; exit 1)
@@ -37,6 +37,14 @@ vet:
 
 test-go:
 	$(GO) test -count=1 ./...
+
+# The race detector over the packages that run goroutines: the server's
+# slots and queue, the index and stores (writers, reloads, PostgreSQL), the
+# runtime's parallel scheduler and pooled scratch, the checkpoint reader.
+# Single-goroutine exactness tests skip themselves under it (raceEnabled).
+RACE_PKGS := ./server/... ./index/... ./store/... ./runtime/ ./checkpoint/ ./format/ ./analysis/
+test-race:
+	$(GO) test -race -count=1 $(RACE_PKGS)
 
 test-generic:
 	CLIPINFER_KERNEL=generic $(GO) test -count=1 ./kernels/... ./runtime/...

@@ -152,6 +152,9 @@ func TestDeflatedStorageShorterThanDeclared(t *testing.T) {
 // TestPickleBombs runs pickles that build far more than their size: each
 // fails with the budget error, and the machine allocates a bounded amount.
 func TestPickleBombs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("single-goroutine parser with allocation bounds: many times slower under the race detector, and its allocation counts include the detector's")
+	}
 	deep := func() []byte {
 		// A 4 KB key memoised once, then dicts nested 400 deep each under
 		// that key, then many tensors-less entries: names would grow to

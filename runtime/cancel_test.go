@@ -37,6 +37,7 @@ func (c *countdownCtx) Err() error {
 // bit-identical embeddings afterwards — for every tower kind: CLIP's ViT
 // and causal text tower, SigLIP's towers, SimpleCLIP's BiLSTM.
 func TestCancelStopsAtALayerBoundary(t *testing.T) {
+	skipUnderRace(t)
 	r := rand.New(rand.NewPCG(21, 22))
 	clipIDs := randomTexts(r, 3)
 	clipPix := randomPixels(r, 2, 32)

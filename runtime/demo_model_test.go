@@ -19,6 +19,7 @@ import (
 // development machine (chance: one); the bar leaves room for nothing but a
 // real regression.
 func TestBundledDemoModel(t *testing.T) {
+	skipUnderRace(t)
 	paths, err := filepath.Glob("../models/demo/*.png")
 	require.NoError(t, err)
 	require.Len(t, paths, 24, "models/demo holds the 24 demo images")

@@ -178,11 +178,17 @@ func (m *Model) ZeroShot(image []float32, labels [][]float32) []float32 {
 // EmbedFeatures returns the normalised image embeddings of feature vectors
 // (SimpleCLIP models, whose image tower reads precomputed features).
 func (m *Model) EmbedFeatures(feats [][]float32) ([][]float32, error) {
+	return m.EmbedFeaturesContext(context.Background(), feats)
+}
+
+// EmbedFeaturesContext is EmbedFeatures stopping early when ctx ends (see
+// EmbedTokensContext).
+func (m *Model) EmbedFeaturesContext(ctx context.Context, feats [][]float32) ([][]float32, error) {
 	if m.closed.Load() {
 		return nil, errClosed
 	}
 	if m.fam.pixels() != nil {
 		return nil, fmt.Errorf("model's image tower takes images, not feature vectors")
 	}
-	return m.EmbedPixels(feats)
+	return m.EmbedPixelsContext(ctx, feats)
 }

@@ -74,6 +74,7 @@ func convertGolden(t *testing.T, g *golden, q string) string {
 // of texts (from ids and from strings) and images (from tensors and from
 // files) against PyTorch, for every fixture model and weight type.
 func TestGoldenAgainstPyTorch(t *testing.T) {
+	skipUnderRace(t)
 	for _, name := range goldenModels {
 		g := loadGolden(t, name)
 		for _, c := range []struct {

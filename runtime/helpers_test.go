@@ -90,6 +90,17 @@ func cosine(a, b []float32) float64 {
 	return ab / math.Sqrt(aa*bb)
 }
 
+// skipUnderRace skips an exactness test under the race detector, which
+// runs its single-goroutine numerics many times slower and finds nothing
+// there; the concurrent paths (the parallel scheduler, pooled scratch,
+// concurrent callers) have tests of their own that do run under it.
+func skipUnderRace(t *testing.T) {
+	t.Helper()
+	if raceEnabled {
+		t.Skip("exactness test, slow under the race detector; concurrency is covered by parallel_test.go and TestConcurrentUse")
+	}
+}
+
 func openTest(t testing.TB, path string, opt Options) *Model {
 	t.Helper()
 	m, err := Open(path, opt)

@@ -17,6 +17,7 @@ import (
 // float kernels' rounding: cosine ≥ 0.999999. Tiers the CPU lacks are
 // skipped with what it lacks.
 func TestGoldenEveryTier(t *testing.T) {
+	skipUnderRace(t)
 	refName := "generic"
 	for _, im := range kernels.List() {
 		if im.Available && (im.Name() == "avx2" || im.Name() == "neon") {

@@ -82,8 +82,10 @@ func metricValue(t *testing.T, base, name string) string {
 // slot is free within a second of the deadline, a following request is
 // answered, and far fewer blocks ran than a full pass needs.
 func TestCancellationStopsTheEncoder(t *testing.T) {
-	if testing.Short() {
-		t.Skip("converts and runs a 160-block model")
+	if testing.Short() || raceEnabled {
+		// Under the race detector decoding and preprocessing alone outlast
+		// the deadline; the slot handling is raced by TestDeadlineFreesTheSlot.
+		t.Skip("converts and runs a 160-block model against wall-clock deadlines")
 	}
 	m := openDeep(t)
 	img := base64.StdEncoding.EncodeToString(pngBytes(t, 40, 30, color.RGBA{20, 140, 90, 255}))

@@ -48,6 +48,9 @@ func (m *streamModel) EmbedPixelsContext(_ context.Context, pix [][]float32) ([]
 // holds two decoded images at once — each is preprocessed and released
 // before the next is decoded — and the answers are still in input order.
 func TestImagesDecodedOneAtATime(t *testing.T) {
+	if raceEnabled {
+		t.Skip("one goroutine decoding 16 MP of PNG: a minute under the race detector, nothing to race")
+	}
 	m := &streamModel{}
 	base := start(t, newServer(t, Config{Model: m}))
 	colours := []color.RGBA{{255, 0, 0, 255}, {0, 255, 0, 255}, {0, 0, 255, 255}, {255, 255, 0, 255}}

@@ -113,6 +113,7 @@ func (m *metrics) write(w io.Writer, s *Server) {
 	}
 	gauge("clipinfer_in_flight_requests", "Requests being handled.", m.inFlight.Load())
 	gauge("clipinfer_waiting_requests", "Requests waiting for a compute slot.", s.waiting.Load())
+	gauge("clipinfer_waiting_body_bytes", "Request-body bytes held by the requests waiting for a compute slot.", s.waitingBytes.Load())
 	gauge("clipinfer_compute_slots", "Requests allowed to compute at once.", cap(s.slots))
 	counter("clipinfer_rejected_total", "Requests answered 503 because the server was full.", m.rejected.Load())
 	counter("clipinfer_computations_stopped_total", "Computations stopped before finishing because their request's deadline passed or its client left.", m.stopped.Load())

@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -100,10 +101,14 @@ type Config struct {
 	MaxK int
 	// MaxConcurrent is the number of requests computing at once (default
 	// GOMAXPROCS); MaxQueue the number allowed to wait for a turn (default
-	// 4·MaxConcurrent, negative for none); QueueTimeout how long one may
-	// wait (default 10 s). Requests beyond these get 503.
+	// 64, or 4·MaxConcurrent if more; negative for none); MaxQueueBytes
+	// the request-body bytes the waiting requests may hold in all (default
+	// 4·MaxConcurrent·MaxBodyBytes, so a queue full of largest bodies
+	// holds no more than four per slot); QueueTimeout how long one may
+	// wait (default 10 s). Requests beyond these get 503 at once.
 	MaxConcurrent int
 	MaxQueue      int
+	MaxQueueBytes int64
 	QueueTimeout  time.Duration
 	// RequestTimeout bounds the handling of one request (default 60 s);
 	// a request that takes longer gets 503.
@@ -166,9 +171,12 @@ func (c *Config) defaults() error {
 	set(&c.MaxConcurrent, goruntime.GOMAXPROCS(0))
 	switch {
 	case c.MaxQueue == 0:
-		c.MaxQueue = 4 * c.MaxConcurrent
+		c.MaxQueue = max(defaultQueue, 4*c.MaxConcurrent)
 	case c.MaxQueue < 0:
 		c.MaxQueue = 0
+	}
+	if c.MaxQueueBytes <= 0 {
+		c.MaxQueueBytes = 4 * int64(c.MaxConcurrent) * c.MaxBodyBytes
 	}
 	if c.QueueTimeout <= 0 {
 		c.QueueTimeout = 10 * time.Second
@@ -184,18 +192,27 @@ func (c *Config) defaults() error {
 	return nil
 }
 
+// defaultQueue is the default MaxQueue: a client with a few dozen
+// connections (a photo indexer, a load balancer's pool) waits for a turn
+// instead of being refused, since each waiting request is small next to
+// the work it waits for; MaxQueueBytes still bounds what large bodies
+// can hold.
+const defaultQueue = 64
+
 // Server serves the API. Create it with New.
 type Server struct {
 	cfg     Config
 	slots   chan struct{}
 	waiting atomic.Int64
-	labels  *lru
-	metrics *metrics
-	mux     *http.ServeMux
-	allowed map[string][]string // path → methods, for 405 answers
-	status  statusCache
-	budget  *budget
-	imgCfg  imageproc.Config // the model's preprocessing, for FastDecode
+	// waitingBytes is the body bytes the waiting requests hold.
+	waitingBytes atomic.Int64
+	labels       *lru
+	metrics      *metrics
+	mux          *http.ServeMux
+	allowed      map[string][]string // path → methods, for 405 answers
+	status       statusCache
+	budget       *budget
+	imgCfg       imageproc.Config // the model's preprocessing, for FastDecode
 }
 
 // New checks cfg and returns a server.
@@ -273,8 +290,9 @@ func (s *Server) routeWith(pattern, name string, ew errorWriter, h func(http.Res
 			s.metrics.inFlight.Add(1)
 			defer s.metrics.inFlight.Add(-1)
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
-		ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+		body := &countingBody{ReadCloser: http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)}
+		r.Body = body
+		ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), bodyKey{}, body), s.cfg.RequestTimeout)
 		defer cancel()
 		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
 		err := h(sw, r.WithContext(ctx))
@@ -292,6 +310,30 @@ func (s *Server) routeWith(pattern, name string, ew errorWriter, h func(http.Res
 		s.metrics.observe(name, sw.code, d)
 		s.cfg.Logger.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.code, "duration", d)
 	})
+}
+
+// countingBody counts the bytes read from a request body: what the
+// request holds in memory while it waits for a turn.
+type countingBody struct {
+	io.ReadCloser
+	n int64
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n += int64(n)
+	return n, err
+}
+
+// bodyKey is the context key of a request's *countingBody.
+type bodyKey struct{}
+
+// bodyBytes is the number of body bytes the request of ctx has read.
+func bodyBytes(ctx context.Context) int64 {
+	if b, ok := ctx.Value(bodyKey{}).(*countingBody); ok {
+		return b.n
+	}
+	return 0
 }
 
 // statusWriter remembers the status code written.
@@ -322,8 +364,9 @@ func ctxErr(ctx context.Context) error {
 }
 
 // compute runs f while holding one of the MaxConcurrent slots. It returns
-// errBusy at once when MaxQueue requests already wait, or when no slot frees
-// within QueueTimeout; errTimeout when the request's deadline passes first,
+// errBusy at once when MaxQueue requests already wait or their bodies and
+// this one's would exceed MaxQueueBytes, or when no slot frees within
+// QueueTimeout; errTimeout when the request's deadline passes first,
 // and errGone when the client leaves. (A started f keeps its slot until it
 // returns, so the number of computations never exceeds the bound; f is
 // given the request's context and stops at its model's next layer.)
@@ -331,22 +374,28 @@ func (s *Server) compute(ctx context.Context, f func() error) error {
 	select {
 	case s.slots <- struct{}{}:
 	default:
-		if s.waiting.Add(1) > int64(s.cfg.MaxQueue) {
+		held := bodyBytes(ctx)
+		leave := func() {
 			s.waiting.Add(-1)
+			s.waitingBytes.Add(-held)
+		}
+		n, b := s.waiting.Add(1), s.waitingBytes.Add(held)
+		if n > int64(s.cfg.MaxQueue) || (n > 1 && b > s.cfg.MaxQueueBytes) {
+			leave()
 			s.metrics.rejected.Add(1)
 			return errBusy
 		}
 		t := time.NewTimer(s.cfg.QueueTimeout)
 		select {
 		case s.slots <- struct{}{}:
-			s.waiting.Add(-1)
+			leave()
 			t.Stop()
 		case <-t.C:
-			s.waiting.Add(-1)
+			leave()
 			s.metrics.rejected.Add(1)
 			return errBusy
 		case <-ctx.Done():
-			s.waiting.Add(-1)
+			leave()
 			t.Stop()
 			return ctxErr(ctx)
 		}

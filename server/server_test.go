@@ -522,3 +522,55 @@ func TestLRU(t *testing.T) {
 	}
 	assert.Len(t, c.items, 2)
 }
+
+// TestQueueBoundedByBodyBytes: the queue takes many small requests but
+// only as many large bodies as MaxQueueBytes holds; the one beyond is
+// refused at once while small ones still queue.
+func TestQueueBoundedByBodyBytes(t *testing.T) {
+	fm := &fakeModel{gate: make(chan struct{}), started: make(chan struct{}, 10)}
+	s := newServer(t, Config{Model: fm, MaxConcurrent: 1, MaxQueue: 10, MaxQueueBytes: 5000, QueueTimeout: time.Minute})
+	base := start(t, s)
+	assert.Equal(t, "0", metricValue(t, base, "clipinfer_waiting_body_bytes"))
+	large := map[string]any{"texts": []string{strings.Repeat("x", 3000)}}
+	small := map[string]any{"texts": []string{"a"}}
+	codes := make(chan int, 10)
+	var wg sync.WaitGroup
+	send := func(body any) {
+		wg.Go(func() {
+			resp, _ := postJSON(t, base+"/v1/embeddings", body)
+			codes <- resp.StatusCode
+		})
+	}
+	send(small)
+	<-fm.started // the first request holds the slot
+	send(large)
+	require.Eventually(t, func() bool { return s.waiting.Load() == 1 }, 5*time.Second, time.Millisecond)
+	assert.Greater(t, s.waitingBytes.Load(), int64(3000))
+
+	resp, body := postJSON(t, base+"/v1/embeddings", large)
+	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, "a second large body would exceed MaxQueueBytes: %s", body)
+	for range 3 {
+		send(small)
+	}
+	require.Eventually(t, func() bool { return s.waiting.Load() == 4 }, 5*time.Second, time.Millisecond, "small requests still queue")
+
+	close(fm.gate)
+	wg.Wait()
+	close(codes)
+	for c := range codes {
+		assert.Equal(t, http.StatusOK, c)
+	}
+	assert.Zero(t, s.waitingBytes.Load())
+	assert.EqualValues(t, 1, s.metrics.rejected.Load())
+}
+
+// TestDefaultQueue: by default 64 requests (4 per slot on larger
+// machines) may wait, holding at most four largest bodies per slot.
+func TestDefaultQueue(t *testing.T) {
+	for _, c := range []struct{ slots, queue int }{{1, 64}, {2, 64}, {32, 128}} {
+		s := newServer(t, Config{MaxConcurrent: c.slots})
+		assert.Equal(t, c.queue, s.cfg.MaxQueue)
+		assert.Equal(t, int64(4*c.slots)*32<<20, s.cfg.MaxQueueBytes)
+	}
+	assert.Zero(t, newServer(t, Config{MaxQueue: -1}).cfg.MaxQueue)
+}
