@@ -325,7 +325,15 @@ func (e *engine) linear(s *state, l *linear, x []float32, rows int, dst []float3
 		e.w.parallel(&s.q, rows, 1, &s.par)
 		s.mm.xq, s.mm.xs = s.xq, s.xs
 	}
-	e.w.parallel(&s.mm, l.w.rows, colGrain(e.k), &s.par)
+	g := colGrain(e.k)
+	if wb, ok := e.k.(kernels.WeightBlocker); ok && l.w.dtype == format.Q8 && wb.BlocksWeights(in, l.w.q.Block) {
+		// Such a kernel repeats its per-call work on the activations (the
+		// VNNI kernels pack them) in every piece: a quarter of the columns
+		// per participant bounds that at about four packs per participant,
+		// while keeping enough pieces to balance the work.
+		g = max(g, (l.w.rows+2*e.w.threads-1)/(2*e.w.threads)/g*g)
+	}
+	e.w.parallel(&s.mm, l.w.rows, g, &s.par)
 }
 
 // attnJob runs multi-head attention for (sequence, head) pairs. With

@@ -87,15 +87,18 @@ func newWorkers(threads int) *workers {
 // Helpers and callers busy-wait a little before blocking. A forward pass
 // makes a parallel call every few hundred microseconds; without the spin
 // each one would put the helper thread to sleep and wake it again, which on
-// a virtual machine (an idle vCPU halts) costs tens of microseconds per
-// call. helperSpin bounds a helper's wait for its next task (non-blocking
-// channel receives, about 50 µs in all), callerSpin the caller's wait for
-// its helpers' last pieces (atomic loads, about 35 µs). After the last call
-// of a forward pass the helpers spin that long and then block, so an idle
-// model burns no CPU.
+// a virtual machine (an idle vCPU halts) costs tens to hundreds of
+// microseconds per call — longer than a piece of a batch-1 matrix product
+// on the VNNI kernels, so a helper woken per call arrives after the caller
+// has claimed everything. helperSpin bounds a helper's wait for its next
+// task (non-blocking channel receives, about 1.5 ms in all, longer than
+// the gap between two calls of a forward pass), callerSpin the caller's
+// wait for its helpers' last pieces (atomic loads, about 0.3 ms). After the
+// last call of a forward pass the helpers spin that long and then block,
+// so an idle model burns no CPU.
 const (
-	helperSpin = 1 << 12
-	callerSpin = 1 << 14
+	helperSpin = 1 << 17
+	callerSpin = 1 << 17
 )
 
 func (w *workers) loop() {
