@@ -350,15 +350,9 @@ func (d *decoder) processSOS(n int) error {
 									b[unzig[zig]] = ac << al
 								} else {
 									if val0 != 0x0f {
-										d.eobRun = uint16(1 << val0)
-										if val0 != 0 {
-											bits, err := d.decodeBits(int32(val0))
-											if err != nil {
-												return err
-											}
-											d.eobRun |= uint16(bits)
+										if err := d.startEOBRun(val0); err != nil {
+											return err
 										}
-										d.eobRun--
 										break
 									}
 									zig += 0x0f
@@ -461,15 +455,9 @@ func (d *decoder) skipAC(h *huffman, zigEnd int32) error {
 			continue
 		}
 		if val0 != 0x0f {
-			d.eobRun = uint16(1 << val0)
-			if val0 != 0 {
-				bits, err := d.decodeBits(int32(val0))
-				if err != nil {
-					return err
-				}
-				d.eobRun |= uint16(bits)
+			if err := d.startEOBRun(val0); err != nil {
+				return err
 			}
-			d.eobRun--
 			break
 		}
 		zig += 0x0f
@@ -717,4 +705,20 @@ func (d *decoder) findRST(expectedRST uint8) error {
 			return err
 		}
 	}
+}
+
+// startEOBRun reads the end-of-band run that an AC symbol with run r < 15
+// and size 0 starts (2^r plus r extra bits) and counts the current block
+// as its first band.
+func (d *decoder) startEOBRun(r uint8) error {
+	d.eobRun = uint16(1 << r)
+	if r != 0 {
+		bits, err := d.decodeBits(int32(r))
+		if err != nil {
+			return err
+		}
+		d.eobRun |= uint16(bits)
+	}
+	d.eobRun--
+	return nil
 }
