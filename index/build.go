@@ -116,50 +116,17 @@ func Update(ctx context.Context, x *Index, roots []string, opt UpdateOptions) (S
 	if len(roots) == 0 {
 		return st, errors.New("index: update: no paths")
 	}
-	warn := func(path string, err error) {
-		st.Failed++
-		if opt.Warn != nil {
-			opt.Warn(path, err)
-		}
-	}
-	abs := make([]string, len(roots))
-	for i, r := range roots {
-		a, err := filepath.Abs(r)
-		if err != nil {
-			return st, fmt.Errorf("index: %s: %w", r, err)
-		}
-		if _, err := os.Stat(a); err != nil {
-			return st, fmt.Errorf("index: %w", err)
-		}
-		abs[i] = a
-	}
-
-	loop := func(path string) {
-		st.Loops++
-		if opt.Warn != nil {
-			opt.Warn(path, ErrLinkLoop)
-		}
-	}
-	found, err := walk(ctx, abs, warn, loop, &st)
+	found, abs, err := Walk(ctx, roots, opt, &st)
 	if err != nil {
 		return st, err
 	}
-	st.Found = len(found)
-	seen := make(map[string]bool, len(found))
-	redo := map[string]bool{}
-	var todo []Entry
-	for _, e := range found {
-		seen[e.Path] = true
-		if i, ok := x.Lookup(e.Path); !ok || x.entries[i] != e {
-			if !ok && opt.SkipFailed != nil && opt.SkipFailed(e) {
-				st.SkippedFailed++
-				continue
-			}
-			todo = append(todo, e)
-			redo[e.Path] = ok
+	todo, redo, seen := Diff(found, func(path string) (Entry, bool) {
+		i, ok := x.Lookup(path)
+		if !ok {
+			return Entry{}, false
 		}
-	}
-	st.Kept = len(found) - len(todo) - st.SkippedFailed
+		return x.entries[i], true
+	}, opt, &st)
 	// Drop deleted files and the old vectors of changed ones.
 	x.Retain(func(e Entry) bool {
 		if _, ok := redo[e.Path]; ok {
@@ -224,10 +191,11 @@ type loaded struct {
 // Walk lists the image files under roots (files or folders, walked
 // recursively, made absolute, symbolic links to folders followed once),
 // sorted by path and without duplicates, as Update does: hidden folders are
-// skipped, unreadable ones reported to warn, link loops reported to loop,
-// and st's Ignored, Links and Loops counted. It also returns the absolute
+// skipped, unreadable ones reported to opt.Warn (counted in st.Failed),
+// link loops reported to opt.Warn with ErrLinkLoop (counted in st.Loops),
+// and st's Found, Ignored and Links counted. It also returns the absolute
 // roots.
-func Walk(ctx context.Context, roots []string, warn func(path string, err error), loop func(path string), st *Stats) (found []Entry, absRoots []string, err error) {
+func Walk(ctx context.Context, roots []string, opt UpdateOptions, st *Stats) (found []Entry, absRoots []string, err error) {
 	absRoots = make([]string, len(roots))
 	for i, r := range roots {
 		a, err := filepath.Abs(r)
@@ -239,8 +207,44 @@ func Walk(ctx context.Context, roots []string, warn func(path string, err error)
 		}
 		absRoots[i] = a
 	}
+	warn := func(path string, err error) {
+		st.Failed++
+		if opt.Warn != nil {
+			opt.Warn(path, err)
+		}
+	}
+	loop := func(path string) {
+		st.Loops++
+		if opt.Warn != nil {
+			opt.Warn(path, ErrLinkLoop)
+		}
+	}
 	found, err = walk(ctx, absRoots, warn, loop, st)
+	st.Found = len(found)
 	return found, absRoots, err
+}
+
+// Diff compares the files Walk found with what a store holds (stored
+// returns the entry kept for a path): todo lists the new and changed files
+// to embed, leaving out new files opt.SkipFailed skips (counted in
+// st.SkippedFailed); redo tells, for each of them, whether it replaces a
+// stored entry; seen holds every found path. st.Kept counts the rest.
+func Diff(found []Entry, stored func(path string) (Entry, bool), opt UpdateOptions, st *Stats) (todo []Entry, redo, seen map[string]bool) {
+	seen = make(map[string]bool, len(found))
+	redo = map[string]bool{}
+	for _, e := range found {
+		seen[e.Path] = true
+		if old, ok := stored(e.Path); !ok || old != e {
+			if !ok && opt.SkipFailed != nil && opt.SkipFailed(e) {
+				st.SkippedFailed++
+				continue
+			}
+			todo = append(todo, e)
+			redo[e.Path] = ok
+		}
+	}
+	st.Kept = len(found) - len(todo) - st.SkippedFailed
+	return todo, redo, seen
 }
 
 // Under reports whether path is one of roots or inside one of them.

@@ -374,42 +374,18 @@ func (s *Store) Update(ctx context.Context, roots []string, opt index.UpdateOpti
 	if len(roots) == 0 {
 		return st, errors.New("pgstore: update: no paths")
 	}
-	warn := func(path string, err error) {
-		st.Failed++
-		if opt.Warn != nil {
-			opt.Warn(path, err)
-		}
-	}
-	loop := func(path string) {
-		st.Loops++
-		if opt.Warn != nil {
-			opt.Warn(path, index.ErrLinkLoop)
-		}
-	}
-	found, abs, err := index.Walk(ctx, roots, warn, loop, &st)
+	found, abs, err := index.Walk(ctx, roots, opt, &st)
 	if err != nil {
 		return st, err
 	}
-	st.Found = len(found)
 	have, err := s.entriesUnder(ctx, abs)
 	if err != nil {
 		return st, err
 	}
-	seen := make(map[string]bool, len(found))
-	redo := map[string]bool{}
-	var todo []index.Entry
-	for _, e := range found {
-		seen[e.Path] = true
-		if old, ok := have[e.Path]; !ok || old != e {
-			if !ok && opt.SkipFailed != nil && opt.SkipFailed(e) {
-				st.SkippedFailed++
-				continue
-			}
-			todo = append(todo, e)
-			redo[e.Path] = ok
-		}
-	}
-	st.Kept = len(found) - len(todo) - st.SkippedFailed
+	todo, redo, seen := index.Diff(found, func(path string) (index.Entry, bool) {
+		e, ok := have[path]
+		return e, ok
+	}, opt, &st)
 	var gone []string
 	for p := range have {
 		if !seen[p] {
