@@ -107,39 +107,16 @@ func unescapeNumeric(b *strings.Builder, s string) int {
 	if i < len(s) && (s[i] == 'x' || s[i] == 'X') {
 		i, base = 3, 16
 	}
-	start := i
-	const big = 0x110000 // any value above U+10FFFF behaves the same
-	num := 0
-	for i < len(s) {
-		d := digitValue(s[i], base)
-		if d < 0 {
-			break
-		}
-		if num < big {
-			num = num*base + d
-		}
-		i++
-	}
-	if i == start {
+	num, n := ftfy.CharRefValue(s[i:], base)
+	if n == 0 {
 		return 0
 	}
+	i += n
 	if i < len(s) && s[i] == ';' {
 		i++
 	}
 	b.WriteString(ftfy.CharRef(num))
 	return i
-}
-
-func digitValue(c byte, base int) int {
-	switch {
-	case '0' <= c && c <= '9':
-		return int(c - '0')
-	case base == 16 && 'a' <= c && c <= 'f':
-		return int(c-'a') + 10
-	case base == 16 && 'A' <= c && c <= 'F':
-		return int(c-'A') + 10
-	}
-	return -1
 }
 
 // ---------------------------------------------------------------------------

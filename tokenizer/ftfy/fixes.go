@@ -217,16 +217,9 @@ func decodeEntity(m string) string {
 	if digits == "" {
 		return m
 	}
-	const big = 0x110000 // every larger value decodes as this one does
-	num := 0
-	for k := 0; k < len(digits); k++ {
-		d := digitValue(digits[k], base)
-		if d < 0 {
-			return m // html.unescape stops before the ";": ftfy keeps m
-		}
-		if num < big {
-			num = num*base + d
-		}
+	num, n := CharRefValue(digits, base)
+	if n < len(digits) {
+		return m // html.unescape stops before the ";": ftfy keeps m
 	}
 	v := CharRef(num)
 	if strings.Contains(v, ";") {
@@ -251,6 +244,24 @@ func CharRef(num int) string {
 		return ""
 	}
 	return string(rune(num))
+}
+
+// CharRefValue reads the digits (base 10 or 16) at the start of s, as
+// html.unescape reads a numeric character reference, and returns their
+// value for CharRef — saturated at 0x110000, since every larger value
+// decodes as that one does — and how many bytes they take (0: none).
+func CharRefValue(s string, base int) (num, n int) {
+	const big = 0x110000
+	for ; n < len(s); n++ {
+		d := digitValue(s[n], base)
+		if d < 0 {
+			break
+		}
+		if num < big {
+			num = num*base + d
+		}
+	}
+	return num, n
 }
 
 func digitValue(c byte, base int) int {
