@@ -26,9 +26,10 @@ cross:
 demo: build
 	./scripts/demo.sh
 
-# The README's second command: every test, on this CPU's best kernel and on
-# the generic one, then the arm64 suite under qemu (Cortex-A72 without and
-# "max" with the dot-product extension) and the armv7 suite.
+# The README's second command: every test on this CPU's best kernel, the
+# goroutine packages again under the race detector, the kernels and runtime
+# on the generic kernel, then the arm64 suite under qemu (Cortex-A72: NEON;
+# Cortex-A76: dot product; "max": i8mm) and the armv7 suite.
 test: vet test-go test-race test-generic test-arm
 
 vet:
