@@ -26,9 +26,16 @@ import (
 var deepSpec = randclip.Spec{ImageSize: 224, Patch: 16, VisionWidth: 64, VisionLayers: 160,
 	Context: 77, Vocab: 49408, TextWidth: 64, TextLayers: 1, Embed: 32}
 
+// blockFloor is the least time one block of the deep model takes in these
+// tests. The encoder's own work depends on the machine (a fast many-core
+// CI host runs all 160 blocks in under the deadline); the floor makes a
+// full pass last at least 160 × blockFloor = 1.6 s everywhere, so the
+// deadlines below always fall inside it.
+const blockFloor = 10 * time.Millisecond
+
 // layerCounter is the real model with every context the server hands it
 // counting how often the encoder asks it: once per block, so the count is
-// the number of blocks a pass started.
+// the number of blocks a pass started. Each check also waits blockFloor.
 type layerCounter struct {
 	*clip.Model
 	checks atomic.Int64
@@ -41,6 +48,10 @@ type countingCtx struct {
 
 func (c countingCtx) Err() error {
 	c.n.Add(1)
+	select {
+	case <-c.Done():
+	case <-time.After(blockFloor):
+	}
 	return c.Context.Err()
 }
 
@@ -95,7 +106,8 @@ func TestCancellationStopsTheEncoder(t *testing.T) {
 	}
 	body := map[string]any{"images": images}
 	// Long enough for the images to be decoded and preprocessed on a busy
-	// machine, far shorter than the pass (1.5–4 s on one Zen 5 core).
+	// machine, far shorter than the pass (at least 1.6 s with blockFloor;
+	// 2.4 s on one Zen 5 core).
 	const timeout = 600 * time.Millisecond
 
 	t.Run("deadline", func(t *testing.T) {
