@@ -8,6 +8,8 @@ import (
 	goruntime "runtime"
 	"slices"
 	"unicode/utf8"
+
+	"github.com/clipinfer/clipinfer/imageproc"
 )
 
 // input is one thing a protocol handler asks to embed: a text, token ids
@@ -31,7 +33,7 @@ const (
 type embedded struct {
 	vec    []float32
 	tokens int // text and token inputs: ids before padding
-	width  int // image inputs: decoded size
+	width  int // image inputs: displayed size
 	height int
 }
 
@@ -99,7 +101,8 @@ func (s *Server) modelResult(ctx context.Context) func([][]float32, error) ([][]
 	}
 }
 
-// embeddedImage is the embedding of one encoded image and its decoded size.
+// embeddedImage is the embedding of one encoded image and its displayed
+// size (after EXIF orientation, before any reduced-scale decoding).
 type embeddedImage struct {
 	vec           []float32
 	width, height int
@@ -122,13 +125,31 @@ func (s *Server) embedImageData(ctx context.Context, data [][]byte) ([]embeddedI
 			s.metrics.stopped.Add(1)
 			return nil, ctxErr(ctx)
 		}
+		if s.loads {
+			p, w, h, err := s.loadImage(i, b)
+			if err != nil {
+				return nil, err
+			}
+			out[i].width, out[i].height = w, h
+			pixels += int64(w) * int64(h)
+			pix = append(pix, p)
+			if i+1 < len(data) && int64(w)*int64(h) >= collectAfterPixels && !isJPEG(b) {
+				// A JPEG's planes are recycled; other formats leave a
+				// decoded image behind (see below).
+				goruntime.GC()
+			}
+			continue
+		}
 		img, err := s.decodeImage(i, b)
 		if err != nil {
 			return nil, err
 		}
 		r := img.Bounds()
-		out[i].width, out[i].height = r.Dx(), r.Dy()
 		pixels += int64(r.Dx()) * int64(r.Dy())
+		// Bounds are reduced with FastDecode; the header has the size.
+		if out[i].width, out[i].height, err = imageproc.DisplayedSize(b, s.loadOptions()); err != nil {
+			return nil, imageError(i, err)
+		}
 		if !preprocess {
 			imgs = append(imgs, img)
 			continue

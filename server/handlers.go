@@ -1,12 +1,10 @@
 package server
 
 import (
-	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"image"
 	"io"
 	"mime"
 	"net/http"
@@ -15,7 +13,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/clipinfer/clipinfer/analysis"
-	"github.com/clipinfer/clipinfer/imageproc"
 	"github.com/clipinfer/clipinfer/store"
 )
 
@@ -221,19 +218,6 @@ func decodeBase64(s string) ([]byte, error) {
 		return nil, fmt.Errorf("bad base64: %w", err)
 	}
 	return b, nil
-}
-
-// decodeImage decodes uploaded image file number i with the pixel limit,
-// turned by its EXIF orientation and at a reduced scale as configured.
-func (s *Server) decodeImage(i int, b []byte) (image.Image, error) {
-	img, _, err := imageproc.DecodeFor(bytes.NewReader(b), s.imgCfg, s.loadOptions())
-	if err != nil {
-		if errors.Is(err, imageproc.ErrTooLarge) {
-			return nil, &httpError{http.StatusRequestEntityTooLarge, fmt.Errorf("image %d: %w", i, err)}
-		}
-		return nil, badRequest("image %d: %v", i, err)
-	}
-	return img, nil
 }
 
 func unprocessable(err error) error {

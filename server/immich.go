@@ -11,7 +11,7 @@ package server
 // {"clip":{"visual":{"modelName":"ViT-B-32__openai"}}} or
 // {"clip":{"textual":{"modelName":"…","options":{"language":"en"}}}}. The
 // answer holds the embedding as a string of a compact JSON array (Immich
-// stores that string as it is), and for images the decoded size:
+// stores that string as it is), and for images the displayed size:
 // {"clip":"[0.0123,-0.045,…]","imageHeight":h,"imageWidth":w}. Errors are
 // FastAPI's {"detail":"…"}: 422 for malformed entries, 400 for a request
 // without input, and a 4xx naming what clipinfer does not serve (tasks

@@ -212,7 +212,8 @@ type Server struct {
 	allowed      map[string][]string // path → methods, for 405 answers
 	status       statusCache
 	budget       *budget
-	imgCfg       imageproc.Config // the model's preprocessing, for FastDecode
+	imgCfg       imageproc.Config // the model's preprocessing, when it reports one
+	loads        bool             // images go straight to tensors with imageproc.LoadInto
 }
 
 // New checks cfg and returns a server.

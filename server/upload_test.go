@@ -73,8 +73,8 @@ func TestUploadsDecodeAsFiles(t *testing.T) {
 	}{
 		{"default: EXIF orientation", "/upright", Config{}, upright, 200, 300, ImageDecoding{EXIFOrientation: true}},
 		{"IgnoreEXIF: as stored", "/stored", Config{IgnoreEXIF: true}, stored, 300, 200, ImageDecoding{}},
-		// Decoded at 1/4 scale: Immich is told the size decoded.
-		{"FastDecode", "/fast", Config{FastDecode: true}, fast, 50, 75, ImageDecoding{EXIFOrientation: true, FastDecode: true}},
+		// Decoded at 1/4 scale; Immich is still told the photo's size.
+		{"FastDecode", "/fast", Config{FastDecode: true}, fast, 200, 300, ImageDecoding{EXIFOrientation: true, FastDecode: true}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
