@@ -29,19 +29,20 @@ type ImageDecoding struct {
 	FastDecode bool `json:"fast_decode"`
 }
 
-// setupDecode checks the decoding options against the model and notes its
-// preprocessing when it reports one.
+// setupDecode checks the decoding options against the model.
 func (s *Server) setupDecode() error {
-	var cfg imageproc.Config
-	ok := false
-	if m, reports := s.cfg.Model.(imageConfigModel); reports {
-		cfg, ok = m.ImageConfig()
+	if !s.cfg.FastDecode {
+		return nil
 	}
-	_, pixels := s.cfg.Model.(pixelModel)
-	s.imgCfg, s.loads = cfg, ok && pixels
-	if s.cfg.FastDecode && !ok {
-		return errors.New("server: FastDecode needs a model that reports its image preprocessing (ImageConfig) and whose image tower takes pixels")
+	m, ok := s.cfg.Model.(imageConfigModel)
+	if !ok {
+		return errors.New("server: FastDecode needs a model that reports its image preprocessing (ImageConfig)")
 	}
+	cfg, ok := m.ImageConfig()
+	if !ok {
+		return errors.New("server: FastDecode needs a model whose image tower takes pixels")
+	}
+	s.imgCfg = cfg
 	return nil
 }
 
@@ -53,22 +54,6 @@ func (s *Server) decodeImage(i int, b []byte) (image.Image, error) {
 		return nil, imageError(i, err)
 	}
 	return img, nil
-}
-
-// loadImage decodes and preprocesses uploaded image file number i straight
-// into the model's input tensor, as the index command reads a file: a JPEG
-// is decoded only where the crop reads it, into recycled planes, with no
-// full-size image in between. It also returns the image's displayed size.
-func (s *Server) loadImage(i int, b []byte) (pix []float32, w, h int, err error) {
-	opt := s.loadOptions()
-	if w, h, err = imageproc.DisplayedSize(b, opt); err != nil {
-		return nil, 0, 0, imageError(i, err)
-	}
-	pix = make([]float32, 3*s.imgCfg.Crop*s.imgCfg.Crop)
-	if err := imageproc.LoadInto(pix, bytes.NewReader(b), s.imgCfg, opt, nil); err != nil {
-		return nil, 0, 0, imageError(i, err)
-	}
-	return pix, w, h, nil
 }
 
 // imageError is the answer to image i that could not be decoded: 413 for
@@ -89,6 +74,3 @@ func (s *Server) loadOptions() imageproc.LoadOptions {
 func (s *Server) imageDecoding() ImageDecoding {
 	return ImageDecoding{EXIFOrientation: !s.cfg.IgnoreEXIF, FastDecode: s.cfg.FastDecode}
 }
-
-// isJPEG reports whether b starts with a JPEG's SOI marker.
-func isJPEG(b []byte) bool { return len(b) >= 2 && b[0] == 0xff && b[1] == 0xd8 }

@@ -125,21 +125,6 @@ func (s *Server) embedImageData(ctx context.Context, data [][]byte) ([]embeddedI
 			s.metrics.stopped.Add(1)
 			return nil, ctxErr(ctx)
 		}
-		if s.loads {
-			p, w, h, err := s.loadImage(i, b)
-			if err != nil {
-				return nil, err
-			}
-			out[i].width, out[i].height = w, h
-			pixels += int64(w) * int64(h)
-			pix = append(pix, p)
-			if i+1 < len(data) && int64(w)*int64(h) >= collectAfterPixels && !isJPEG(b) {
-				// A JPEG's planes are recycled; other formats leave a
-				// decoded image behind (see below).
-				goruntime.GC()
-			}
-			continue
-		}
 		img, err := s.decodeImage(i, b)
 		if err != nil {
 			return nil, err

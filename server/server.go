@@ -212,8 +212,7 @@ type Server struct {
 	allowed      map[string][]string // path → methods, for 405 answers
 	status       statusCache
 	budget       *budget
-	imgCfg       imageproc.Config // the model's preprocessing, when it reports one
-	loads        bool             // images go straight to tensors with imageproc.LoadInto
+	imgCfg       imageproc.Config // the model's preprocessing, for FastDecode
 }
 
 // New checks cfg and returns a server.
