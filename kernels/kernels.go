@@ -84,12 +84,34 @@ type Kernels interface {
 	F16ToF32(dst []float32, src []uint16)
 }
 
-// WeightBlocker is implemented by kernels whose QMatMul itself keeps a
-// cache-sized block of the weights while every row passes, for the shapes
-// where BlocksWeights(k, block) reports true. A caller then hands such a
-// product over in whole column ranges rather than in cache-sized calls,
-// which would repeat the kernel's per-call work on the activations (the
-// VNNI kernels pack them once per call).
-type WeightBlocker interface {
-	BlocksWeights(k, block int) bool
+// QPacker is implemented by kernels whose QMatMul first copies the
+// activations into a layout of their own (the VNNI kernels pack them into
+// register-shaped panels with per-row corrections) and then keeps a
+// cache-sized block of the weights while every row passes. A caller that
+// runs one product in several column pieces, on several threads, packs the
+// activations once with QPack (rows may be packed in pieces, concurrently)
+// and runs every column piece with QMatMulPacked on the shared copy, rather
+// than each QMatMul call packing them again; it hands each participant
+// whole column ranges, since the kernel blocks the weights itself.
+//
+// The contract is QMatMul's: QMatMulPacked on what QPack packed from x and
+// xs equals QMatMul on x and xs, bit for bit, for every tier, so generic's
+// QMatMul is its reference.
+type QPacker interface {
+	// QPackSize returns the length of the buffer QPack fills for m rows of
+	// k values with the given block, or 0 when the kernel does not pack
+	// this shape (the caller then runs QMatMul).
+	QPackSize(m, k, block int) int
+
+	// QPack packs rows [lo, hi) of x (m×k) and their scales xs (m×k/block)
+	// into p, which holds QPackSize(m, k, block) bytes. Calls for disjoint
+	// row ranges may run concurrently on the same p; the activations are
+	// packed once every row of [0, m) has been.
+	QPack(p []byte, x []int8, xs []float32, m, k, block, lo, hi int)
+
+	// QMatMulPacked is QMatMul with the activations read from p, the same
+	// slice QPack filled for the same m, k and block. It computes all m
+	// rows of columns [0, n) of w; column ranges of one product may run
+	// concurrently on one p.
+	QMatMulPacked(dst []float32, ldd int, p []byte, w []int8, ws []float32, bias []float32, m, n, k, block int)
 }

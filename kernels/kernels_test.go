@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -124,8 +125,57 @@ func qcases() []qcase {
 }
 
 // compareQMatMul runs one QMatMul case on k and generic and checks the
-// results (bit-exact for per-row scales) and the guard regions.
+// results (bit-exact for per-row scales) and the guard regions. A kernel
+// that packs its activations (kernels.QPacker) is checked the same way
+// through QPack and QMatMulPacked as a caller splitting the work runs
+// them: rows packed in three ranges concurrently, columns in two pieces.
 func compareQMatMul(t *testing.T, k kernels.Kernels, c qcase, x, w []int8, xs, ws, bias []float32, off int) {
+	t.Helper()
+	nb := c.k / c.block
+	xo, xso, wo, wso := at(x, off), at(xs, off%7), at(w, (off*3)%64), at(ws, off%5)
+	checkQMatMul(t, "QMatMul", c, x, w, xs, ws, bias, off, func(got []float32, ldd int) {
+		k.QMatMul(got, ldd, xo, xso, wo, wso, bias, c.m, c.n, c.k, c.block)
+	})
+	qp, ok := k.(kernels.QPacker)
+	if !ok {
+		return
+	}
+	size := qp.QPackSize(c.m, c.k, c.block)
+	if size == 0 {
+		return
+	}
+	checkQMatMul(t, "QMatMulPacked", c, x, w, xs, ws, bias, off, func(got []float32, ldd int) {
+		p := make([]byte, size+off)[off:] // every alignment
+		for i := range p {
+			p[i] = 0x5a // stale bytes: QPack overwrites all that is read
+		}
+		cuts := []int{0, c.m / 3, 2 * c.m / 3, c.m}
+		var wg sync.WaitGroup
+		for i := 0; i < 3; i++ {
+			wg.Go(func() { qp.QPack(p, xo, xso, c.m, c.k, c.block, cuts[i], cuts[i+1]) })
+		}
+		wg.Wait()
+		g := k.Grain()
+		split := c.n / 2 / g * g
+		for _, r := range [][2]int{{0, split}, {split, c.n}} {
+			if r[0] == r[1] {
+				continue
+			}
+			var b []float32
+			if bias != nil {
+				b = bias[r[0]:]
+			}
+			wg.Go(func() {
+				qp.QMatMulPacked(got[r[0]:], ldd, p, wo[r[0]*c.k:], wso[r[0]*nb:], b, c.m, r[1]-r[0], c.k, c.block)
+			})
+		}
+		wg.Wait()
+	})
+}
+
+// checkQMatMul runs one implementation of a QMatMul case (run fills got,
+// m rows ldd apart) and compares it with generic.
+func checkQMatMul(t *testing.T, what string, c qcase, x, w []int8, xs, ws, bias []float32, off int, run func(got []float32, ldd int)) {
 	t.Helper()
 	ldd := c.n + off%5
 	want := make([]float32, c.m*ldd)
@@ -134,20 +184,20 @@ func compareQMatMul(t *testing.T, k kernels.Kernels, c qcase, x, w []int8, xs, w
 	for i := range got {
 		got[i] = -777
 	}
-	k.QMatMul(got, ldd, at(x, off), at(xs, off%7), at(w, (off*3)%64), at(ws, off%5), bias, c.m, c.n, c.k, c.block)
+	run(got, ldd)
 	check(t)
 	for i := 0; i < c.m; i++ {
 		for j := 0; j < ldd; j++ {
 			g, e := got[i*ldd+j], want[i*ldd+j]
 			if j >= c.n {
 				if g != -777 {
-					t.Fatalf("%+v: wrote padding column (%d,%d)", c, i, j)
+					t.Fatalf("%s %+v: wrote padding column (%d,%d)", what, c, i, j)
 				}
 				continue
 			}
 			if c.block == c.k {
 				if math.Float32bits(g) != math.Float32bits(e) {
-					t.Fatalf("%+v off=%d: (%d,%d) = %v, generic %v (must be bit-exact)", c, off, i, j, g, e)
+					t.Fatalf("%s %+v off=%d: (%d,%d) = %v, generic %v (must be bit-exact)", what, c, off, i, j, g, e)
 				}
 				continue
 			}
@@ -162,7 +212,7 @@ func compareQMatMul(t *testing.T, k kernels.Kernels, c qcase, x, w []int8, xs, w
 				mag += math.Abs(float64(bias[j]))
 			}
 			if d := math.Abs(float64(g) - float64(e)); d > 1e-6*mag+1e-30 {
-				t.Fatalf("%+v off=%d: (%d,%d) = %v, generic %v (|Δ| %g > %g)", c, off, i, j, g, e, d, 1e-6*mag)
+				t.Fatalf("%s %+v off=%d: (%d,%d) = %v, generic %v (|Δ| %g > %g)", what, c, off, i, j, g, e, d, 1e-6*mag)
 			}
 		}
 	}

@@ -65,6 +65,7 @@ type state struct {
 	x, h, qkv, att, tmp, mlp []float32
 	xq                       []int8
 	xs                       []float32
+	xp                       []byte      // activations packed for a kernels.QPacker
 	scores, vt               [][]float32 // per participant of a parallel call
 	in, out                  []float32   // tower inputs and pooled rows
 	spans                    []span
@@ -75,9 +76,11 @@ type state struct {
 	ctx context.Context
 
 	ln   lnJob
-	q    quantJob
+	prep prepJob
 	mm   mmJob
 	attn attnJob
+	// qkvAttn runs a block's QKV product and attention by heads.
+	qkvAttn qkvAttnJob
 }
 
 // stopped returns a wrapped ctx error once the pass's context has ended,
@@ -155,22 +158,18 @@ func (e *engine) blocks(enc *encoder, s *state, rows int, prune bool) error {
 		}
 		b := &enc.blocks[bi]
 		last := bi == len(enc.blocks)-1
-		e.layerNorm(s, b.ln1, s.x, s.h, rows, w, enc.eps)
-		e.linear(s, &b.qkv, s.h, rows, s.qkv, epiNone, nil)
-		if last && prune {
-			e.attention(s, enc, true)
+		pooled := last && prune
+		e.normAttention(s, enc, b, rows, pooled)
+		if pooled {
 			// Keep only the pooled rows of the residual stream; the
 			// attention output is already compact.
 			for i, sp := range s.spans {
 				copy(s.x[i*w:(i+1)*w], s.x[(sp.start+sp.pool)*w:(sp.start+sp.pool+1)*w])
 			}
 			rows = len(s.spans)
-		} else {
-			e.attention(s, enc, false)
 		}
 		e.linear(s, &b.out, s.att, rows, s.tmp, epiResidual, s.x)
-		e.layerNorm(s, b.ln2, s.x, s.h, rows, w, enc.eps)
-		e.linear(s, &b.fc1, s.h, rows, s.mlp, act, nil)
+		e.normLinear(s, &b.ln2, enc.eps, s.x, s.h, &b.fc1, rows, s.mlp, act, nil)
 		e.linear(s, &b.fc2, s.mlp, rows, s.tmp, epiResidual, s.x)
 	}
 	return nil
@@ -196,21 +195,50 @@ func (e *engine) layerNorm(s *state, n norm, x, dst []float32, rows, w int, eps 
 	e.w.parallel(&s.ln, rows, 1, &s.par)
 }
 
-// quantJob quantises activation rows for an int8 matmul.
-type quantJob struct {
-	k        kernels.Kernels
-	x        []float32
-	q        []int8
-	s        []float32
-	cols, bs int
+// prepJob prepares the activation rows of a matrix product: an optional
+// LayerNorm (x into h, which the product then reads), quantisation to int8
+// for q8 weights, and packing for a kernel that packs its activations
+// (kernels.QPacker). Each row needs only itself, so one parallel call over
+// the rows does all three, and the product's column pieces share the one
+// packed copy.
+type prepJob struct {
+	k     kernels.Kernels
+	ln    *norm // nil: no LayerNorm
+	eps   float32
+	x, h  []float32
+	cols  int
+	quant bool
+	xq    []int8
+	xs    []float32
+	bs    int
+	pk    kernels.QPacker // nil: not packed
+	xp    []byte
+	rows  int
 }
 
-func (j *quantJob) run(_, lo, hi int) {
-	nb := j.cols / j.bs
+func (j *prepJob) run(_, lo, hi int) {
+	w, nb := j.cols, 0
+	if j.quant {
+		nb = w / j.bs
+	}
 	for r := lo; r < hi; r++ {
-		j.k.Quantize(j.q[r*j.cols:(r+1)*j.cols], j.s[r*nb:(r+1)*nb], j.x[r*j.cols:(r+1)*j.cols], j.bs)
+		src := j.x[r*w : (r+1)*w]
+		if j.ln != nil {
+			j.k.LayerNorm(j.h[r*w:(r+1)*w], src, j.ln.g, j.ln.b, j.eps)
+			src = j.h[r*w : (r+1)*w]
+		}
+		if j.quant {
+			j.k.Quantize(j.xq[r*w:(r+1)*w], j.xs[r*nb:(r+1)*nb], src, j.bs)
+		}
+	}
+	if j.pk != nil {
+		j.pk.QPack(j.xp, j.xq, j.xs, j.rows, w, j.bs, lo, hi)
 	}
 }
+
+// prepRows is the row grain of a prepJob: a packed row group (four rows of
+// sixteen bytes per cache line for avx512vnni) stays with one participant.
+const prepRows = 4
 
 // epilogue is what a matmul job does to its output columns.
 type epilogue int
@@ -232,6 +260,8 @@ type mmJob struct {
 	x    []float32
 	xq   []int8
 	xs   []float32
+	pk   kernels.QPacker // non-nil: xp holds the packed activations
+	xp   []byte
 	dst  []float32
 	res  []float32
 	rows int
@@ -244,10 +274,11 @@ func (j *mmJob) run(_, lo, hi int) {
 	// Column blocks whose weights fit in L2: the kernels sweep every row
 	// past a block, so its weights are read from memory once per call
 	// rather than once per row panel (which matters for batches). A kernel
-	// that blocks the weights itself gets the whole range in one call.
+	// that packs the activations blocks the weights itself and gets the
+	// whole range in one call.
 	g := colGrain(j.k)
 	step := max(g, weightBlockBytes/(k*w.dtype.ElemSize())/g*g)
-	if wb, ok := j.k.(kernels.WeightBlocker); ok && w.dtype == format.Q8 && wb.BlocksWeights(k, w.q.Block) {
+	if j.pk != nil {
 		step = hi - lo
 	}
 	n := w.rows
@@ -292,6 +323,10 @@ func (j *mmJob) block(lo, hi int) {
 	switch w.dtype {
 	case format.Q8:
 		nb := k / w.q.Block
+		if j.pk != nil {
+			j.pk.QMatMulPacked(dst, n, j.xp, w.q.Data[lo*k:hi*k], w.q.Scales[lo*nb:hi*nb], bias, j.rows, hi-lo, k, w.q.Block)
+			return
+		}
 		j.k.QMatMul(dst, n, j.xq, j.xs, w.q.Data[lo*k:hi*k], w.q.Scales[lo*nb:hi*nb], bias, j.rows, hi-lo, k, w.q.Block)
 	case format.F16:
 		j.k.MatMulF16(dst, n, j.x, k, w.f16[lo*k:hi*k], k, bias, j.rows, hi-lo, k)
@@ -315,25 +350,44 @@ const minChunkCols = 48
 // linear computes dst = x·Wᵀ + b over rows rows (x is rows×in), quantising
 // x first when W is q8, and applies epi.
 func (e *engine) linear(s *state, l *linear, x []float32, rows int, dst []float32, epi epilogue, res []float32) {
+	e.normLinear(s, nil, 0, x, nil, l, rows, dst, epi, res)
+}
+
+// normLinear is linear on LayerNorm(x) when n is not nil: h (rows×in)
+// receives the normalised rows, and the product reads them. The row work
+// (LayerNorm, quantisation, packing) is one parallel call over the rows,
+// the product a second one over the output columns.
+func (e *engine) normLinear(s *state, n *norm, eps float32, x, h []float32, l *linear, rows int, dst []float32, epi epilogue, res []float32) {
+	e.prepare(s, n, eps, x, h, l, rows, dst, epi, res)
+	e.w.parallel(&s.mm, l.w.rows, colGrain(e.k), &s.par)
+}
+
+// prepare runs the row work of normLinear and leaves the product's job in
+// s.mm, ready to run over column ranges.
+func (e *engine) prepare(s *state, n *norm, eps float32, x, h []float32, l *linear, rows int, dst []float32, epi epilogue, res []float32) {
 	in := l.w.cols
 	s.mm = mmJob{k: e.k, l: l, x: x, dst: dst, res: res, rows: rows, epi: epi}
+	s.prep = prepJob{k: e.k, ln: n, eps: eps, x: x, h: h, cols: in, rows: rows}
+	if n != nil {
+		s.mm.x = h
+	}
 	if l.w.dtype == format.Q8 {
 		bs := l.w.q.Block
 		s.xq = grow(s.xq, rows*in)
 		s.xs = grow(s.xs, rows*(in/bs))
-		s.q = quantJob{k: e.k, x: x, q: s.xq, s: s.xs, cols: in, bs: bs}
-		e.w.parallel(&s.q, rows, 1, &s.par)
+		s.prep.quant, s.prep.xq, s.prep.xs, s.prep.bs = true, s.xq, s.xs, bs
 		s.mm.xq, s.mm.xs = s.xq, s.xs
+		if pk, ok := e.k.(kernels.QPacker); ok {
+			if size := pk.QPackSize(rows, in, bs); size > 0 {
+				s.xp = grow(s.xp, size)
+				s.prep.pk, s.prep.xp = pk, s.xp
+				s.mm.pk, s.mm.xp = pk, s.xp
+			}
+		}
 	}
-	g := colGrain(e.k)
-	if wb, ok := e.k.(kernels.WeightBlocker); ok && l.w.dtype == format.Q8 && wb.BlocksWeights(in, l.w.q.Block) {
-		// Such a kernel repeats its per-call work on the activations (the
-		// VNNI kernels pack them) in every piece: a quarter of the columns
-		// per participant bounds that at about four packs per participant,
-		// while keeping enough pieces to balance the work.
-		g = max(g, (l.w.rows+2*e.w.threads-1)/(2*e.w.threads)/g*g)
+	if n != nil || s.prep.quant {
+		e.w.parallel(&s.prep, rows, prepRows, &s.par)
 	}
-	e.w.parallel(&s.mm, l.w.rows, g, &s.par)
 }
 
 // attnJob runs multi-head attention for (sequence, head) pairs. With
@@ -415,6 +469,47 @@ const causalRows = 16
 func (e *engine) attention(s *state, enc *encoder, pooled bool) {
 	s.attn = attnJob{k: e.k, s: s, width: enc.width, heads: enc.heads, causal: enc.causal, pooled: pooled}
 	e.w.parallel(&s.attn, len(s.spans)*enc.heads, 1, &s.par)
+}
+
+// qkvAttnJob computes, per head, that head's query, key and value columns
+// of the QKV product and then its attention: a participant reads only the
+// columns it has just written, and one parallel call covers both steps.
+type qkvAttnJob struct {
+	mm    *mmJob
+	attn  *attnJob
+	width int
+	hd    int
+	seqs  int
+	heads int
+}
+
+func (j *qkvAttnJob) run(c, lo, hi int) {
+	for part := 0; part < 3; part++ { // the heads' queries, keys, values
+		off := part * j.width
+		j.mm.run(c, off+lo*j.hd, off+hi*j.hd)
+	}
+	for si := 0; si < j.seqs; si++ {
+		p := si * j.heads
+		j.attn.run(c, p+lo, p+hi)
+	}
+}
+
+// normAttention computes s.att = attention(LayerNorm₁(s.x)·Wqkvᵀ + b) for
+// block b (pooled as for attention). When a head's columns are whole
+// column tiles of the kernel, the QKV product and the attention run
+// together by heads (qkvAttnJob); otherwise the product runs over column
+// chunks and the attention after it.
+func (e *engine) normAttention(s *state, enc *encoder, b *block, rows int, pooled bool) {
+	hd := enc.width / enc.heads
+	if hd%max(1, e.k.Grain()) != 0 {
+		e.normLinear(s, &b.ln1, enc.eps, s.x, s.h, &b.qkv, rows, s.qkv, epiNone, nil)
+		e.attention(s, enc, pooled)
+		return
+	}
+	e.prepare(s, &b.ln1, enc.eps, s.x, s.h, &b.qkv, rows, s.qkv, epiNone, nil)
+	s.attn = attnJob{k: e.k, s: s, width: enc.width, heads: enc.heads, causal: enc.causal, pooled: pooled}
+	s.qkvAttn = qkvAttnJob{mm: &s.mm, attn: &s.attn, width: enc.width, hd: hd, seqs: len(s.spans), heads: enc.heads}
+	e.w.parallel(&s.qkvAttn, enc.heads, 1, &s.par)
 }
 
 // geluTanh is PyTorch's gelu(approximate="tanh"),

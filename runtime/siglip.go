@@ -237,9 +237,8 @@ func (g *sigLIP) embedImages(e *engine, s *state, pix [][]float32, dst []float32
 	}
 	e.attention(s, &v.headAttn, true) // compact: row i of s.att
 	e.linear(s, &v.out, s.att, b, s.h, epiNone, nil)
-	e.layerNorm(s, v.ln, s.h, s.tmp, b, w, v.enc.eps)
 	s.mlp = grow(s.mlp, b*v.fc1.w.rows)
-	e.linear(s, &v.fc1, s.tmp, b, s.mlp, v.enc.act, nil)
+	e.normLinear(s, &v.ln, v.enc.eps, s.h, s.tmp, &v.fc1, b, s.mlp, v.enc.act, nil)
 	e.linear(s, &v.fc2, s.mlp, b, s.out, epiResidual, s.h)
 	copy(dst[:b*w], s.h[:b*w])
 	return nil

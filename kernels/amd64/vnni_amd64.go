@@ -52,10 +52,10 @@ func (a AVXVNNI) QMatMul(dst []float32, ldd int, x []int8, xs []float32, w []int
 	}
 }
 
-// vnniPack builds the activation panel of a kernel call; see vnni_amd64.s.
+// vnniPack fills rows of an activation panel; see vnni_amd64.s.
 //
 //go:noescape
-func vnniPack(xp *int8, corrx *int32, xsx *float32, x *int8, xs *float32, ldx, h, rows, k int)
+func vnniPack(xp *int8, corrx *int32, xsx *float32, x *int8, xs *float32, ldx, h, rows, k, stride int)
 
 // vnniKernel is the signature of the generated kernels: nc columns (a
 // multiple of the variant's cols) of w against a panel of h valid rows.
@@ -94,64 +94,155 @@ var (
 // vnniMaxGroups is the most row groups one kernel call holds in registers.
 const vnniMaxGroups = 3
 
-// vnniScratch is the per-call activation panels and their per-row
-// corrections and scales (four copies each, one per column of a 128-bit
-// lane), all panels of a call one after another.
-type vnniScratch struct {
-	panel  []int8
-	corrx  []int32
-	xsx    []float32
-	panels []vnniPanel
+// QPackSize implements kernels.QPacker: the bytes of the packed
+// activations for the shapes the VPDPBUSD kernel takes, 0 for the others.
+func (AVX512VNNI) QPackSize(m, k, block int) int { return vnni512.packSize(m, k, block) }
+
+// QPack implements kernels.QPacker.
+func (AVX512VNNI) QPack(p []byte, x []int8, xs []float32, m, k, block, lo, hi int) {
+	vnni512.pack(p, x, xs, m, k, lo, hi)
 }
 
-// vnniPanel is one panel of a call: its first row (also its first row in
-// the scratch), valid rows and row groups.
-type vnniPanel struct{ i0, h, t int }
+// QMatMulPacked implements kernels.QPacker, bit-identical to generic's
+// QMatMul on the activations QPack packed.
+func (AVX512VNNI) QMatMulPacked(dst []float32, ldd int, p []byte, w []int8, ws []float32, bias []float32, m, n, k, block int) {
+	vnni512.matmulPacked(dst, ldd, p, w, ws, bias, m, n, k)
+}
 
-var vnniPool = sync.Pool{New: func() any { return new(vnniScratch) }}
+// QPackSize implements kernels.QPacker: the bytes of the packed
+// activations for the shapes the VPDPBUSD kernel takes, 0 for the others.
+func (AVXVNNI) QPackSize(m, k, block int) int { return vnni256.packSize(m, k, block) }
 
-// qmatmul runs QMatMul on the variant's kernels and reports true, or
-// reports false (doing nothing) for shapes it does not take: blocked
-// scales, k not a multiple of 16, n below one column block.
-//
-// Rows are cut into panels of at most vnniMaxGroups row groups, of nearly
-// equal size; the last panel's rows past m are zero in the panel and never
-// stored. Every panel is packed once per call. The columns are then taken
-// in blocks whose weights (vnniWeightBlock bytes) stay in L2 while every
-// panel streams past them, so a caller hands over whole column ranges
-// (BlocksWeights) and the activations are packed once, not once per
-// cache-sized slice of the weights. When cols does not divide n the last
-// block moves back to n-cols (same operations, so the same bits).
-func (v *vnniVariant) qmatmul(dst []float32, ldd int, x []int8, xs []float32, w []int8, ws []float32, bias []float32, m, n, k, block int) bool {
-	if m <= 0 || k <= 0 || block != k || k%16 != 0 || n < v.cols || ldd < n {
-		return false
+// QPack implements kernels.QPacker.
+func (AVXVNNI) QPack(p []byte, x []int8, xs []float32, m, k, block, lo, hi int) {
+	vnni256.pack(p, x, xs, m, k, lo, hi)
+}
+
+// QMatMulPacked implements kernels.QPacker, bit-identical to generic's
+// QMatMul on the activations QPack packed.
+func (AVXVNNI) QMatMulPacked(dst []float32, ldd int, p []byte, w []int8, ws []float32, bias []float32, m, n, k, block int) {
+	vnni256.matmulPacked(dst, ldd, p, w, ws, bias, m, n, k)
+}
+
+// Packed activations. The rows are cut into panels of at most
+// vnniMaxGroups row groups, of nearly equal size (the panels of m rows are
+// a function of m alone, so QPack and QMatMulPacked agree on them without
+// storing them); the last panel's rows past m are zero and never stored.
+// The buffer holds, from its first 64-byte aligned byte on, every panel
+// one after another (panel rows × k bytes each; rows in the panel layout
+// of vnni_amd64.s), then per row four copies of the correction 128·Σx
+// (int32) and four of the scale xs (float32).
+
+// take reports whether the VPDPBUSD kernel computes this product shape:
+// one scale per row, k a multiple of 16.
+func vnniTakes(k, block int) bool { return k > 0 && block == k && k%16 == 0 }
+
+// packRows is the number of rows the panels of m rows hold (m rounded up
+// to a whole row group).
+func (v *vnniVariant) packRows(m int) int { return (m + v.rows - 1) / v.rows * v.rows }
+
+// packSize returns the bytes of the packed activations of m×k, or 0 for
+// shapes the kernel does not take.
+func (v *vnniVariant) packSize(m, k, block int) int {
+	if m <= 0 || !vnniTakes(k, block) {
+		return 0
 	}
-	// Bounds checks: the assembly reads and writes exactly these ranges.
-	_, _ = x[m*k-1], w[n*k-1]
-	_, _ = xs[m-1], ws[n-1]
-	_ = dst[(m-1)*ldd+n-1]
+	r := v.packRows(m)
+	return 63 + r*k + 2*4*4*r
+}
+
+// layout returns the panels, corrections and scales inside p (which holds
+// packSize(m, k, k) bytes).
+func (v *vnniVariant) layout(p []byte, m, k int) (xp []int8, corrx []int32, xsx []float32) {
+	r := v.packRows(m)
+	off := (64 - int(uintptr(unsafe.Pointer(&p[0]))&63)) & 63
+	if len(p) < off+r*k+2*4*4*r {
+		panic("kernels: packed activations shorter than QPackSize")
+	}
+	xp = unsafe.Slice((*int8)(unsafe.Pointer(&p[off])), r*k)
+	corrx = unsafe.Slice((*int32)(unsafe.Pointer(&p[off+r*k])), 4*r)
+	xsx = unsafe.Slice((*float32)(unsafe.Pointer(&p[off+r*k+4*4*r])), 4*r)
+	return xp, corrx, xsx
+}
+
+// panel returns panel number pi of the panels of m rows: its first row
+// (also its first row in the buffer), valid rows and row groups. Panels
+// are visited in order with g0, the row groups before panel pi.
+func (v *vnniVariant) panel(m, pi, g0 int) (i0, h, t int) {
 	groups := (m + v.rows - 1) / v.rows
 	panels := (groups + vnniMaxGroups - 1) / vnniMaxGroups
-	s := vnniPool.Get().(*vnniScratch)
-	xp := s.buffers(groups*v.rows, k)
-	ps := s.panels[:0]
-	g0 := 0
-	for p := 0; p < panels; p++ {
-		t := (groups - g0) / (panels - p) // sizes differ by at most one
-		i0 := g0 * v.rows
-		pn := vnniPanel{i0: i0, h: min(m-i0, t*v.rows), t: t}
-		vnniPack(&xp[i0*k], &s.corrx[4*i0], &s.xsx[4*i0], &x[i0*k], &xs[i0], k, pn.h, t*v.rows, k)
-		ps = append(ps, pn)
-		g0 += t
+	t = (groups - g0) / (panels - pi) // sizes differ by at most one
+	i0 = g0 * v.rows
+	return i0, min(m-i0, t*v.rows), t
+}
+
+// panelCount returns the number of panels of m rows.
+func (v *vnniVariant) panelCount(m int) int {
+	return ((m+v.rows-1)/v.rows + vnniMaxGroups - 1) / vnniMaxGroups
+}
+
+// pack packs rows [lo, hi) of x into p; the range that ends at m also
+// zeroes the last panel's padding rows.
+func (v *vnniVariant) pack(p []byte, x []int8, xs []float32, m, k, lo, hi int) {
+	lo, hi = max(lo, 0), min(hi, m)
+	if lo >= hi {
+		return
 	}
-	s.panels = ps
+	if len(x) < m*k || len(xs) < m {
+		panic("kernels: QPack activations shorter than m rows")
+	}
+	xp, corrx, xsx := v.layout(p, m, k)
+	g0 := 0
+	for pi := range v.panelCount(m) {
+		i0, h, t := v.panel(m, pi, g0)
+		g0 += t
+		stride := t * v.rows
+		a, b := max(lo, i0), min(hi, i0+h)
+		if a >= b {
+			continue
+		}
+		rows := b - a
+		if b == m {
+			rows = i0 + stride - a // and the padding
+		}
+		vnniPack(&xp[i0*k+(a-i0)*16], &corrx[4*a], &xsx[4*a], &x[a*k], &xs[a], k, b-a, rows, k, stride)
+	}
+}
+
+// matmulPacked runs the kernels over the packed activations in p. The
+// columns are taken in blocks whose weights (vnniWeightBlock bytes) stay
+// in L2 while every panel streams past them, so a caller hands over whole
+// column ranges (kernels.QPacker). When cols does not divide n the last
+// block moves back to n-cols (same operations, so the same bits).
+func (v *vnniVariant) matmulPacked(dst []float32, ldd int, p []byte, w []int8, ws []float32, bias []float32, m, n, k int) {
+	if m <= 0 || n <= 0 {
+		return
+	}
+	if ldd < n || v.packSize(m, k, k) == 0 {
+		panic("kernels: QMatMulPacked on a shape QPackSize does not take")
+	}
+	// Bounds checks: the assembly reads and writes exactly these ranges.
+	// (Length checks, not index expressions: other participants write
+	// next to these ranges at the same time.)
+	if len(w) < n*k || len(ws) < n || len(dst) < (m-1)*ldd+n || (bias != nil && len(bias) < n) {
+		panic("kernels: QMatMulPacked operands shorter than the shape")
+	}
+	xp, corrx, xsx := v.layout(p, m, k)
+	if n < v.cols {
+		v.narrow(dst, ldd, xp, xsx, w, ws, bias, m, n, k)
+		return
+	}
+	panels := v.panelCount(m)
 	run := func(j, nc int) {
 		var bj *float32
 		if bias != nil {
 			bj = &bias[j]
 		}
-		for _, pn := range ps {
-			v.kernels[pn.t](&dst[pn.i0*ldd+j], ldd, &xp[pn.i0*k], k, &w[j*k], nc, &s.xsx[4*pn.i0], &s.corrx[4*pn.i0], &ws[j], bj, pn.h)
+		g0 := 0
+		for pi := range panels {
+			i0, h, t := v.panel(m, pi, g0)
+			g0 += t
+			v.kernels[t](&dst[i0*ldd+j], ldd, &xp[i0*k], k, &w[j*k], nc, &xsx[4*i0], &corrx[4*i0], &ws[j], bj, h)
 		}
 	}
 	nfull := n / v.cols * v.cols
@@ -162,7 +253,55 @@ func (v *vnniVariant) qmatmul(dst []float32, ldd int, x []int8, xs []float32, w 
 	if nfull < n {
 		run(n-v.cols, v.cols)
 	}
-	vnniPool.Put(s)
+}
+
+// narrow computes a product of fewer columns than one column block in
+// plain Go from the packed activations, in generic's operations and order
+// (the int32 sum of x·w, float32(sum)·(xs·ws), 0 + t, + bias).
+func (v *vnniVariant) narrow(dst []float32, ldd int, xp []int8, xsx []float32, w []int8, ws []float32, bias []float32, m, n, k int) {
+	g0 := 0
+	for pi := range v.panelCount(m) {
+		i0, h, t := v.panel(m, pi, g0)
+		g0 += t
+		stride := t * v.rows
+		for i := i0; i < i0+h; i++ {
+			for j := 0; j < n; j++ {
+				var sum int32
+				for kk := 0; kk < k; kk++ {
+					sum += int32(xp[i0*k+(kk/16)*stride*16+(i-i0)*16+kk%16]) * int32(w[j*k+kk])
+				}
+				var acc float32
+				acc += float32(float32(sum) * (xsx[4*i] * ws[j]))
+				if bias != nil {
+					acc += bias[j]
+				}
+				dst[i*ldd+j] = acc
+			}
+		}
+	}
+}
+
+// vnniPool holds the packing buffers of QMatMul calls.
+var vnniPool = sync.Pool{New: func() any { return new([]byte) }}
+
+// qmatmul runs QMatMul on the variant's kernels and reports true, or
+// reports false (doing nothing) for shapes it does not take: blocked
+// scales, k not a multiple of 16, n below one column block. It packs the
+// activations once per call (QPack into a pooled buffer) and runs
+// matmulPacked.
+func (v *vnniVariant) qmatmul(dst []float32, ldd int, x []int8, xs []float32, w []int8, ws []float32, bias []float32, m, n, k, block int) bool {
+	size := v.packSize(m, k, block)
+	if size == 0 || n < v.cols || ldd < n {
+		return false
+	}
+	bp := vnniPool.Get().(*[]byte)
+	if len(*bp) < size {
+		*bp = make([]byte, size)
+	}
+	p := (*bp)[:size]
+	v.pack(p, x, xs, m, k, 0, m)
+	v.matmulPacked(dst, ldd, p, w, ws, bias, m, n, k)
+	vnniPool.Put(bp)
 	return true
 }
 
@@ -170,26 +309,3 @@ func (v *vnniVariant) qmatmul(dst []float32, ldd int, x []int8, xs []float32, w 
 // every row panel passes (about a quarter of a 1 MiB L2, leaving room for
 // the packed activations).
 const vnniWeightBlock = 256 << 10
-
-// buffers sizes the scratch for panels of rows rows of k values in all
-// and returns their bytes, 64-byte aligned so that no panel load crosses a
-// cache line.
-func (s *vnniScratch) buffers(rows, k int) []int8 {
-	if len(s.panel) < rows*k+64 {
-		s.panel = make([]int8, rows*k+64)
-	}
-	if len(s.corrx) < 4*rows {
-		s.corrx = make([]int32, 4*rows)
-		s.xsx = make([]float32, 4*rows)
-	}
-	off := (64 - int(uintptr(unsafe.Pointer(&s.panel[0]))&63)) & 63
-	return s.panel[off : off+rows*k]
-}
-
-// BlocksWeights reports whether QMatMul runs the VPDPBUSD kernel, which
-// blocks the weights for L2 itself (kernels.WeightBlocker).
-func (AVX512VNNI) BlocksWeights(k, block int) bool { return block == k && k%16 == 0 }
-
-// BlocksWeights reports whether QMatMul runs the VPDPBUSD kernel, which
-// blocks the weights for L2 itself (kernels.WeightBlocker).
-func (AVXVNNI) BlocksWeights(k, block int) bool { return block == k && k%16 == 0 }

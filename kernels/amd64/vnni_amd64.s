@@ -1058,17 +1058,19 @@ vnni256_3_done:
 	VZEROUPPER
 	RET
 
-// func vnniPack(xp *int8, corrx *int32, xsx *float32, x *int8, xs *float32, ldx, h, rows, k int)
+// func vnniPack(xp *int8, corrx *int32, xsx *float32, x *int8, xs *float32, ldx, h, rows, k, stride int)
 //
 // Copies rows 0..h-1 of x (ldx bytes apart, k values each, k a multiple of
-// 16) into the panel layout xp[s][row][16] for rows rows (rows ≥ h; rows
-// h..rows-1 are zero), and writes per row four copies of 128·Σx (corrx)
-// and of xs[row] (xsx); both zero for the padding rows. AVX2 only (the
-// row sum by VPMADDUBSW with ones, then VPMADDWD with ones), so both tiers
-// use it. Registers: DI panel row, SI x row, CX steps left, DX panel step
-// bytes (16·rows), R8 row, X0 values, X1 products, X2 sum, X14/X15 ones.
-TEXT ·vnniPack(SB), NOSPLIT, $0-72
-	MOVQ rows+56(FP), DX
+// 16) into the panel layout xp[s][row][16] of a panel of stride rows
+// (xp points at the first row to write, stride ≥ rows) for rows rows
+// (rows ≥ h; rows h..rows-1 are zero), and writes per row four copies of
+// 128·Σx (corrx) and of xs[row] (xsx); both zero for the padding rows. A
+// caller can so fill one panel in several row ranges. AVX2 only (the row
+// sum by VPMADDUBSW with ones, then VPMADDWD with ones), so both tiers use
+// it. Registers: DI panel row, SI x row, CX steps left, DX panel step
+// bytes (16·stride), R8 row, X0 values, X1 products, X2 sum, X14/X15 ones.
+TEXT ·vnniPack(SB), NOSPLIT, $0-80
+	MOVQ stride+72(FP), DX
 	SHLQ $4, DX
 	VMOVDQU ones8<>(SB), X14
 	VMOVDQU ones16<>(SB), X15
