@@ -15,21 +15,30 @@ type job interface {
 }
 
 // batch is the shared state of one parallel call: the job and its shape,
-// the next unclaimed item and the helpers still running (counted twice:
-// pending for the caller's spin, wg for its blocking wait). It lives in the
-// per-call scratch and is reused by the next call, whose generation gen
-// tells a late helper's task from a current one.
+// each participant's share of the items, and the helpers still running
+// (counted twice: pending for the caller's spin, wg for its blocking
+// wait). It lives in the per-call scratch and is reused by the next call,
+// whose generation gen tells a late helper's task from a current one.
 type batch struct {
-	j               job
-	n, grain, parts int
-	gen             uint64
-	next            atomic.Int64
-	pending         atomic.Int32
-	wg              sync.WaitGroup
+	j            job
+	grain, parts int
+	gen          uint64
+	pending      atomic.Int32
+	wg           sync.WaitGroup
+	// shares[c] is the part of participant c's share not yet claimed,
+	// front<<32 | back: its owner claims pieces from the front, a
+	// participant done with its own share takes them from the back.
+	shares []paddedShare
 	// slots[c] is gen<<2 | state of helper participant c's task: queued
 	// until the helper claims it (running) or the caller, done with the
 	// work, withdraws it (revoked).
 	slots []atomic.Uint64
+}
+
+// paddedShare keeps each participant's counter on its own cache line.
+type paddedShare struct {
+	atomic.Uint64
+	_ [56]byte
 }
 
 const (
@@ -63,23 +72,27 @@ type task struct {
 }
 
 // workers is a fixed pool of goroutines shared by every forward pass of a
-// model. The caller of parallel works on the job itself and waits only for
-// the helpers that joined, so a busy pool never holds a call up for longer
-// than the pieces those helpers claimed.
+// model; helper c (1 ≤ c < threads) is always participant c, so the share
+// of a product's columns or rows it computes is the same in every call and
+// stays in its core's cache for the next step. The caller of parallel
+// works on the job itself and waits only for the helpers that joined, so a
+// busy pool never holds a call up for longer than the pieces those helpers
+// claimed.
 type workers struct {
 	threads int
-	spin    bool // busy-wait before blocking; false when there are fewer Ps than threads
-	tasks   chan task
+	spin    bool        // busy-wait before blocking; false when there are fewer Ps than threads
+	tasks   []chan task // by participant; tasks[0] is unused (the caller)
 	done    chan struct{}
 }
 
 func newWorkers(threads int) *workers {
-	w := &workers{threads: threads, tasks: make(chan task, 64*threads), done: make(chan struct{})}
+	w := &workers{threads: threads, tasks: make([]chan task, threads), done: make(chan struct{})}
 	// A spinning goroutine holds its P: with fewer Ps than threads it
 	// would only delay the goroutine it waits for.
 	w.spin = goruntime.GOMAXPROCS(0) >= threads
-	for i := 1; i < threads; i++ {
-		go w.loop()
+	for c := 1; c < threads; c++ {
+		w.tasks[c] = make(chan task, 64)
+		go w.loop(w.tasks[c])
 	}
 	return w
 }
@@ -101,9 +114,9 @@ const (
 	callerSpin = 1 << 17
 )
 
-func (w *workers) loop() {
+func (w *workers) loop(tasks chan task) {
 	for {
-		t, ok := w.next()
+		t, ok := w.next(tasks)
 		if !ok {
 			return
 		}
@@ -118,16 +131,16 @@ func (w *workers) loop() {
 
 // next returns the next task, spinning for a while before blocking; false
 // once the pool is closed.
-func (w *workers) next() (task, bool) {
+func (w *workers) next(tasks chan task) (task, bool) {
 	for i := 0; w.spin && i < helperSpin; i++ {
 		select {
-		case t := <-w.tasks:
+		case t := <-tasks:
 			return t, true
 		default:
 		}
 	}
 	select {
-	case t := <-w.tasks:
+	case t := <-tasks:
 		return t, true
 	case <-w.done:
 		return task{}, false
@@ -138,31 +151,41 @@ func (w *workers) close() { close(w.done) }
 
 // parallel splits [0, n) into pieces whose boundaries are multiples of
 // grain (except the end) and runs them on up to threads participants, the
-// caller included. Pieces are claimed dynamically and shrink as the work
-// runs out (guided self-scheduling: each claims 1/(2·participants) of what
-// is left, at least one grain), so the participants finish within about one
-// grain of each other, and a core that is busy with something else (or a
-// helper that wakes late) leaves its share to the others instead of holding
-// up the whole call. A helper that has not picked up its task when the
-// caller runs out of pieces is withdrawn, so a call never waits for a
-// wake-up that can no longer help. b must be idle; it is reused across calls to avoid
-// allocation.
+// caller included. Each participant owns an equal contiguous share and
+// claims pieces from its front (half of what is left, at least one grain),
+// so on an idle machine every participant computes the same items in every
+// call and finds the data of its share's earlier steps in its own cache. A
+// participant done with its share takes pieces from the back of the others'
+// (half of what is left there), so a core that is busy with something else
+// (or a helper that wakes late) leaves its work to the others instead of
+// holding up the whole call. A helper that has not picked up its task when
+// the caller runs out of pieces is withdrawn, so a call never waits for a
+// wake-up that can no longer help. b must be idle; it is reused across
+// calls to avoid allocation.
 func (w *workers) parallel(j job, n, grain int, b *batch) {
 	grain = max(grain, 1)
-	parts := max(1, min(w.threads, (n+grain-1)/grain))
+	units := (n + grain - 1) / grain
+	parts := max(1, min(w.threads, units))
 	if parts <= 1 {
 		if n > 0 {
 			j.run(0, 0, n)
 		}
 		return
 	}
-	b.j, b.n, b.grain, b.parts = j, n, grain, parts
-	b.next.Store(0)
-	b.pending.Store(int32(parts - 1))
-	b.wg.Add(parts - 1)
+	if n >= 1<<31 {
+		panic("runtime: parallel call over 2³¹ items")
+	}
+	b.j, b.grain, b.parts = j, grain, parts
 	if len(b.slots) < parts {
 		b.slots = make([]atomic.Uint64, w.threads) // once per batch
+		b.shares = make([]paddedShare, w.threads)
 	}
+	for c := 0; c < parts; c++ {
+		lo, hi := min(n, c*units/parts*grain), min(n, (c+1)*units/parts*grain)
+		b.shares[c].Store(uint64(lo)<<32 | uint64(hi))
+	}
+	b.pending.Store(int32(parts - 1))
+	b.wg.Add(parts - 1)
 	b.gen++
 	gen := b.gen
 	for c := 1; c < parts; c++ {
@@ -170,8 +193,8 @@ func (w *workers) parallel(j job, n, grain int, b *batch) {
 	}
 	for c := 1; c < parts; c++ {
 		select {
-		case w.tasks <- task{b: b, c: c, gen: gen}:
-		default: // every helper far behind: the caller does the share
+		case w.tasks[c] <- task{b: b, c: c, gen: gen}:
+		default: // the helper far behind: the others do its share
 			b.revoke(c, gen)
 		}
 	}
@@ -187,18 +210,44 @@ func (w *workers) parallel(j job, n, grain int, b *batch) {
 	b.wg.Wait()
 }
 
-// drain claims and runs pieces of the job as participant c until none is
-// left.
+// drain runs pieces of the job as participant c until none is left: its
+// own share from the front, then the others' from the back.
 func (b *batch) drain(c int) {
-	for {
-		lo := int(b.next.Load())
-		if lo >= b.n {
-			return
+	for b.claim1(c, c, true) {
+	}
+	for v := 1; v < b.parts; v++ {
+		for b.claim1(c, (c+v)%b.parts, false) {
 		}
-		size := ((b.n-lo)/(2*b.parts) + b.grain - 1) / b.grain * b.grain
-		hi := min(b.n, lo+max(b.grain, size))
-		if b.next.CompareAndSwap(int64(lo), int64(hi)) {
-			b.j.run(c, lo, hi)
+	}
+}
+
+// claim1 claims one piece of participant owner's share for participant c,
+// from the front or the back, and runs it; false when the share is empty.
+func (b *batch) claim1(c, owner int, front bool) bool {
+	sh := &b.shares[owner]
+	for {
+		v := sh.Load()
+		lo, hi := int(v>>32), int(v&(1<<32-1))
+		if lo >= hi {
+			return false
+		}
+		size := ((hi-lo)/2 + b.grain - 1) / b.grain * b.grain
+		size = max(b.grain, size)
+		var plo, phi int
+		var nv uint64
+		if front {
+			plo, phi = lo, min(hi, lo+size)
+			nv = uint64(phi)<<32 | uint64(hi)
+		} else {
+			// Keep piece boundaries on grain multiples counted from
+			// the start (hi itself may be the ragged end n).
+			phi = hi
+			plo = max(lo, (hi-size+b.grain-1)/b.grain*b.grain)
+			nv = uint64(lo)<<32 | uint64(plo)
+		}
+		if sh.CompareAndSwap(v, nv) {
+			b.j.run(c, plo, phi)
+			return true
 		}
 	}
 }

@@ -148,3 +148,30 @@ func TestParallelDoesNotWaitForBusyHelper(t *testing.T) {
 		require.EqualValues(t, 1, j2.counts[i].Load(), "item %d", i)
 	}
 }
+
+// TestParallelOwnersKeepTheirShare: each participant starts on the front
+// of its own contiguous share, so the same participant computes the same
+// items in every call (the caller always the first piece); every piece of
+// a helper that started in time lies in its share unless the caller had
+// finished its own and took from the back.
+func TestParallelOwnersKeepTheirShare(t *testing.T) {
+	w := newWorkers(2)
+	defer w.close()
+	var b batch
+	for rep := 0; rep < 20; rep++ {
+		var mu sync.Mutex
+		first := map[int][2]int{}
+		w.parallel(jobFunc(func(c, lo, hi int) {
+			mu.Lock()
+			if _, ok := first[c]; !ok {
+				first[c] = [2]int{lo, hi}
+			}
+			mu.Unlock()
+			spin(20000)
+		}), 96, 8, &b)
+		require.Equal(t, [2]int{0, 24}, first[0], "the caller's first piece: half of its share [0, 48)")
+		if p, ok := first[1]; ok && p[0] < 48 {
+			t.Fatalf("the helper's first piece %v is not in its share [48, 96)", p)
+		}
+	}
+}
