@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"math"
 	goruntime "runtime"
 	"sync"
 	"sync/atomic"
@@ -172,8 +173,8 @@ func (w *workers) parallel(j job, n, grain int, b *batch) {
 		}
 		return
 	}
-	if n >= 1<<31 {
-		panic("runtime: parallel call over 2³¹ items")
+	if uint64(n) > math.MaxUint32 { // the shares hold 32-bit bounds
+		panic("runtime: parallel call over 2³² items")
 	}
 	b.j, b.grain, b.parts = j, grain, parts
 	if len(b.slots) < parts {
