@@ -201,7 +201,7 @@ func (s *Scratch) loadJPEG(dst []float32, data []byte, cfg Config, opt LoadOptio
 		jo.Need = p.need(w, h, 16)
 	}
 	jo.Alloc = getPlanes
-	d, err := jpeg.Decode(bytes.NewReader(data), jo)
+	d, err := jpeg.DecodeBytes(data, jo)
 	defer putPlanes(d.Planes)
 	if err != nil {
 		return fmt.Errorf("imageproc: decoding JPEG: %w", err)

@@ -14,11 +14,11 @@ out=imageproc/internal/jpeg/testdata/corpus
 mkdir -p "$out"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-/usr/bin/python3 - "$tmp/src.ppm" "$tmp/gray.pgm" <<'PY'
+/usr/bin/python3 - "$tmp/src.ppm" "$tmp/gray.pgm" 72 104 <<'PY'
 import sys
 import numpy as np
 rng = np.random.default_rng(14)
-h, w = 72, 104
+h, w = int(sys.argv[3]), int(sys.argv[4])
 y, x = np.mgrid[0:h, 0:w].astype(np.float32)
 img = np.stack([80 + 60 * np.sin(x / 9) + 0.8 * y, 120 + 50 * np.cos(y / 7), 140 - 0.9 * x], -1)
 img[20:50, 30:70] = [230, 40, 60]  # a hard-edged shape
@@ -42,4 +42,13 @@ done
 # Not included: progressive scans with restart intervals, which Go's
 # image/jpeg (and so the fork) rejects with "missing 0xff00 sequence".
 jpegtran -copy none -optimize "$out/s420.jpg" >"$out/s420.tr-opt.jpg"
+# Odd sizes (partial MCUs at the right and bottom) with restart intervals
+# that do not divide the MCU rows, for the fast sequential decoder's
+# restart and end-of-scan handling. The same picture generator, 61 × 87.
+sed -n '/^\/usr\/bin\/python3 - /,/^PY$/p' "$0" | sed '1s/.*/import sys; sys.argv[1:] = sys.argv[1:]/;$d' >"$tmp/gen.py"
+/usr/bin/python3 "$tmp/gen.py" "$tmp/odd.ppm" "$tmp/oddgray.pgm" 61 87
+cjpeg -quality 95 -sample 2x2 -restart 5B "$tmp/odd.ppm" >"$out/odd420-rst5.jpg"
+cjpeg -quality 85 -sample 2x1 -restart 1 "$tmp/odd.ppm" >"$out/odd422-rst1row.jpg"
+cjpeg -quality 98 -sample 1x1 -restart 7B -optimize "$tmp/odd.ppm" >"$out/odd444-rst7-opt.jpg"
+cjpeg -quality 75 -grayscale -restart 2B "$tmp/oddgray.pgm" >"$out/oddgray-rst2.jpg"
 ls -l "$out"

@@ -37,6 +37,15 @@ type huffman struct {
 	maxCodes [maxCodeLength]int32
 	// valsIndices[i] is the index into vals of minCodes[i].
 	valsIndices [maxCodeLength]int32
+	// fullLUT is whether lut holds every code up to lutSize bits (not so
+	// for an over-subscribed table).
+	fullLUT bool
+	// skip is the look-up table for reading past an AC symbol and its
+	// extra bits at once: the low 8 bits are the code length plus the
+	// extra bits, the next 8 the code length, the next 8 how far the
+	// symbol advances in zig-zag order (0 for end of block). A zero entry
+	// is a symbol it does not cover (longer code, end-of-band run).
+	skip [1 << lutSize]uint32
 }
 
 // errShortHuffmanData means that an unexpected EOF occurred while decoding
@@ -168,6 +177,8 @@ func (d *decoder) processDHT(n int) error {
 			}
 		}
 
+		h.fullLUT = lutBits == lutSize
+
 		// Derive the look-up table.
 		clear(h.lut[:])
 		var x, code uint32
@@ -189,6 +200,8 @@ func (d *decoder) processDHT(n int) error {
 			}
 		}
 
+		h.deriveSkip()
+
 		// Derive minCodes, maxCodes, and valsIndices.
 		var c, index int32
 		for i, n := range nCodes {
@@ -207,6 +220,26 @@ func (d *decoder) processDHT(n int) error {
 		}
 	}
 	return nil
+}
+
+// deriveSkip derives h.skip from h.lut.
+func (h *huffman) deriveSkip() {
+	for i, v := range h.lut {
+		h.skip[i] = 0
+		if v == 0 || !h.fullLUT {
+			continue
+		}
+		n := uint32(v&0xff) - 1
+		r, size := uint32(v>>12), uint32(v>>8)&0x0f
+		switch {
+		case size != 0:
+			h.skip[i] = n + size | n<<8 | (r+1)<<16
+		case r == 15: // sixteen zeros
+			h.skip[i] = n | n<<8 | 16<<16
+		case r == 0: // end of block
+			h.skip[i] = n | n<<8
+		}
+	}
 }
 
 // decodeHuffman returns the next Huffman-coded value from the bit-stream,

@@ -113,8 +113,10 @@ type decoder struct {
 	// Byte stuffing is specified in section F.1.2.3.
 	bytes struct {
 		// buf[i:j] are the buffered bytes read from the underlying
-		// io.Reader that haven't yet been passed further on.
-		buf  [4096]byte
+		// io.Reader that haven't yet been passed further on. buf is own,
+		// or with no reader (DecodeBytes) the whole input.
+		buf  []byte
+		own  [4096]byte
 		i, j int
 		// nUnreadable is the number of bytes to back up i after
 		// overshooting. It can be 0, 1 or 2.
@@ -149,9 +151,10 @@ type decoder struct {
 	quant      [maxTq + 1]block // Quantization tables, in zig-zag order.
 	tmp        [2 * blockSize]byte
 
-	opt    Options
-	ss     [maxComponents]int // samples per block side of each component (8/Scale or more)
-	planes []byte             // the memory of the sample planes, from opt.Alloc
+	opt     Options
+	careful bool               // decode every scan with the per-symbol path (for tests)
+	ss      [maxComponents]int // samples per block side of each component (8/Scale or more)
+	planes  []byte             // the memory of the sample planes, from opt.Alloc
 }
 
 // fill fills up the d.bytes.buf buffer from the underlying io.Reader. It
@@ -159,6 +162,9 @@ type decoder struct {
 func (d *decoder) fill() error {
 	if d.bytes.i != d.bytes.j {
 		panic("jpeg: fill called when unread bytes exist")
+	}
+	if d.r == nil {
+		return io.ErrUnexpectedEOF // all of the input is in buf
 	}
 	// Move the last 2 bytes to the start of the buffer, in case we need
 	// to call unreadByteStuffedByte.
@@ -526,6 +532,9 @@ func (d *decoder) processApp14Marker(n int) error {
 // decode reads a JPEG image from r and returns it as an image.Image.
 func (d *decoder) decode(r io.Reader, configOnly bool) (image.Image, error) {
 	d.r = r
+	if r != nil {
+		d.bytes.buf = d.bytes.own[:]
+	}
 
 	// Check for the Start Of Image marker.
 	if err := d.readFull(d.tmp[:2]); err != nil {
@@ -815,6 +824,19 @@ type Decoded struct {
 // image/jpeg's Decode returns.
 func Decode(r io.Reader, opt Options) (Decoded, error) {
 	d := decoder{opt: opt}
+	return d.run(r)
+}
+
+// DecodeBytes decodes the JPEG image data as Decode does, reading it in
+// place rather than through a copy.
+func DecodeBytes(data []byte, opt Options) (Decoded, error) {
+	d := decoder{opt: opt}
+	d.bytes.buf, d.bytes.j = data, len(data)
+	return d.run(nil)
+}
+
+// run decodes from r (nil: all of the input is in d.bytes.buf).
+func (d *decoder) run(r io.Reader) (Decoded, error) {
 	if d.opt.Scale != 2 && d.opt.Scale != 4 && d.opt.Scale != 8 {
 		d.opt.Scale = 1
 	}

@@ -112,6 +112,13 @@ func (d *decoder) makeImg(mxx, myy int) {
 	}
 }
 
+// scanComp is a component of a scan.
+type scanComp struct {
+	compIndex uint8
+	td        uint8 // DC table selector.
+	ta        uint8 // AC table selector.
+}
+
 // Specified in section B.2.3.
 func (d *decoder) processSOS(n int) error {
 	if d.nComp == 0 {
@@ -127,11 +134,7 @@ func (d *decoder) processSOS(n int) error {
 	if n != 4+2*nComp {
 		return FormatError("SOS length inconsistent with number of components")
 	}
-	var scan [maxComponents]struct {
-		compIndex uint8
-		td        uint8 // DC table selector.
-		ta        uint8 // AC table selector.
-	}
+	var scan [maxComponents]scanComp
 	totalHV := 0
 	for i := 0; i < nComp; i++ {
 		cs := d.tmp[1+2*i] // Component selector.
@@ -234,8 +237,14 @@ func (d *decoder) processSOS(n int) error {
 		bx, by     int
 		blockCount int
 	)
+	var fs fastScan
+	fast := d.setupFast(&fs, scan[:nComp])
 	for my := 0; my < myy; my++ {
 		for mx := 0; mx < mxx; mx++ {
+			if fast && d.decodeMCUFast(&fs, &dc, mx, my) {
+				blockCount++ // a single-component scan here is a grey frame's: one block per MCU
+				goto nextMCU
+			}
 			for i := 0; i < nComp; i++ {
 				compIndex := scan[i].compIndex
 				hi := d.comp[compIndex].h
@@ -378,6 +387,7 @@ func (d *decoder) processSOS(n int) error {
 					}
 				} // for j
 			} // for i
+		nextMCU:
 			mcu++
 			if d.ri > 0 && mcu%d.ri == 0 && mcu < mxx*myy {
 				// For well-formed input, the RST[0-7] restart marker follows
@@ -597,51 +607,80 @@ func (d *decoder) reconstructProgressiveImage() error {
 // reconstructBlock dequantizes, performs the inverse DCT and stores the block
 // to the image.
 func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int) error {
-	ss := d.ss[compIndex]
-	if !d.opt.Need.Empty() && d.nComp > 1 && compIndex < 3 {
-		// The block's footprint in image samples.
-		fx := d.comp[0].h * d.ss[0] / (d.comp[compIndex].h * ss)
-		fy := d.comp[0].v * d.ss[0] / (d.comp[compIndex].v * ss)
-		r := image.Rect(bx*ss*fx, by*ss*fy, (bx+1)*ss*fx, (by+1)*ss*fy)
-		if !r.Overlaps(d.opt.Need) {
-			return nil
-		}
+	if !d.needBlock(bx, by, compIndex) {
+		return nil
 	}
 	qt := &d.quant[d.comp[compIndex].tq]
-	if ss == 1 {
-		b[0] *= qt[0] // the only coefficient idct1 reads
-	} else {
-		for zig := 0; zig < blockSize; zig++ {
-			b[unzig[zig]] *= qt[zig]
-		}
+	if d.ss[compIndex] == 1 {
+		d.storeDC(b[0]*qt[0], bx, by, compIndex) // the only coefficient idct1 reads
+		return nil
 	}
-	dst, stride := []byte(nil), 0
+	for zig := 0; zig < blockSize; zig++ {
+		b[unzig[zig]] *= qt[zig]
+	}
+	d.storeBlock(b, bx, by, compIndex)
+	return nil
+}
+
+// needBlock reports whether block (bx, by) of a component covers samples
+// of d.opt.Need (always true without Need).
+func (d *decoder) needBlock(bx, by, compIndex int) bool {
+	if d.opt.Need.Empty() || d.nComp == 1 || compIndex >= 3 {
+		return true
+	}
+	ss := d.ss[compIndex]
+	// The block's footprint in image samples.
+	fx := d.comp[0].h * d.ss[0] / (d.comp[compIndex].h * ss)
+	fy := d.comp[0].v * d.ss[0] / (d.comp[compIndex].v * ss)
+	r := image.Rect(bx*ss*fx, by*ss*fy, (bx+1)*ss*fx, (by+1)*ss*fy)
+	return r.Overlaps(d.opt.Need)
+}
+
+// dst returns where the samples of block (bx, by) of a component start and
+// their row stride.
+func (d *decoder) dst(bx, by, compIndex int) ([]byte, int) {
+	ss := d.ss[compIndex]
 	if d.nComp == 1 {
-		dst, stride = d.img1.Pix[ss*(by*d.img1.Stride+bx):], d.img1.Stride
-	} else {
-		switch compIndex {
-		case 0:
-			dst, stride = d.img3.Y[ss*(by*d.img3.YStride+bx):], d.img3.YStride
-		case 1:
-			dst, stride = d.img3.Cb[ss*(by*d.img3.CStride+bx):], d.img3.CStride
-		case 2:
-			dst, stride = d.img3.Cr[ss*(by*d.img3.CStride+bx):], d.img3.CStride
-		case 3:
-			dst, stride = d.blackPix[8*(by*d.blackStride+bx):], d.blackStride
-		default:
-			return UnsupportedError("too many components")
-		}
+		return d.img1.Pix[ss*(by*d.img1.Stride+bx):], d.img1.Stride
 	}
-	switch ss {
+	switch compIndex {
+	case 0:
+		return d.img3.Y[ss*(by*d.img3.YStride+bx):], d.img3.YStride
+	case 1:
+		return d.img3.Cb[ss*(by*d.img3.CStride+bx):], d.img3.CStride
+	case 2:
+		return d.img3.Cr[ss*(by*d.img3.CStride+bx):], d.img3.CStride
+	}
+	return d.blackPix[8*(by*d.blackStride+bx):], d.blackStride
+}
+
+// storeDC stores a 1×1 block (scale 1/8) whose dequantized DC term is v.
+func (d *decoder) storeDC(v int32, bx, by, compIndex int) {
+	if d.nComp == 1 {
+		d.img1.Pix[by*d.img1.Stride+bx] = level(descale(v, 3))
+		return
+	}
+	switch compIndex {
+	case 0:
+		d.img3.Y[by*d.img3.YStride+bx] = level(descale(v, 3))
+	case 1:
+		d.img3.Cb[by*d.img3.CStride+bx] = level(descale(v, 3))
+	case 2:
+		d.img3.Cr[by*d.img3.CStride+bx] = level(descale(v, 3))
+	}
+}
+
+// storeBlock performs the inverse DCT of the dequantized block b and
+// stores its samples.
+func (d *decoder) storeBlock(b *block, bx, by, compIndex int) {
+	dst, stride := d.dst(bx, by, compIndex)
+	switch d.ss[compIndex] {
 	case 4:
 		idct4(b, dst, stride)
-		return nil
+		return
 	case 2:
 		idct2(b, dst, stride)
-		return nil
-	case 1:
-		idct1(b, dst)
-		return nil
+		return
 	}
 	idct(b)
 	// Level shift by +128, clip to [0, 255], and write to dst.
@@ -660,7 +699,6 @@ func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int) error {
 			dst[yStride+x] = uint8(c)
 		}
 	}
-	return nil
 }
 
 // findRST advances past the next RST restart marker that matches expectedRST.
