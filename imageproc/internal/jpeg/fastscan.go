@@ -192,7 +192,23 @@ func (d *decoder) decodeMCUFast(fs *fastScan, dc *[maxComponents]int32, mx, my i
 							return false
 						}
 					}
-					e := acH.skip[acc>>(64-lutSize)]
+					idx := acc >> (64 - lutSize)
+					if e := acH.multi[idx]; e != 0 {
+						n, adv := uint(e&0xff), int(e>>8&0xff)
+						if e&multiEOB == 0 {
+							if k+adv <= blockSize {
+								acc <<= n & 63
+								nb -= n
+								k += adv
+								continue
+							}
+						} else if k+adv < blockSize {
+							acc <<= n & 63
+							nb -= n
+							break
+						}
+					}
+					e := acH.skip[idx]
 					if e == 0 {
 						// A long code or an end-of-band run.
 						if acH.lut[acc>>(64-lutSize)] != 0 {

@@ -46,7 +46,16 @@ type huffman struct {
 	// symbol advances in zig-zag order (0 for end of block). A zero entry
 	// is a symbol it does not cover (longer code, end-of-band run).
 	skip [1 << lutSize]uint32
+	// multi is the look-up table for reading past as many AC symbols as
+	// have their codes inside the next lutSize bits (at least one), with
+	// their extra bits: the low 8 bits are the bits read, the next 8 how
+	// far the symbols advance in zig-zag order, and multiEOB is set when
+	// the last of them ends the block. Zero where skip is zero.
+	multi [1 << lutSize]uint32
 }
+
+// multiEOB marks a huffman.multi entry whose last symbol ends the block.
+const multiEOB = 1 << 16
 
 // errShortHuffmanData means that an unexpected EOF occurred while decoding
 // Huffman data.
@@ -238,6 +247,25 @@ func (h *huffman) deriveSkip() {
 			h.skip[i] = n | n<<8 | 16<<16
 		case r == 0: // end of block
 			h.skip[i] = n | n<<8
+		}
+	}
+	for i := range h.multi {
+		h.multi[i] = 0
+		var pos, adv uint32
+		for pos < lutSize {
+			e := h.skip[(i<<pos)&(1<<lutSize-1)]
+			n := e >> 8 & 0xff
+			if e == 0 || pos+n > lutSize {
+				break // a code not (wholly) inside the window
+			}
+			pos += e & 0xff
+			a := e >> 16
+			adv += a
+			h.multi[i] = pos | adv<<8
+			if a == 0 {
+				h.multi[i] |= multiEOB
+				break
+			}
 		}
 	}
 }
