@@ -16,7 +16,7 @@ const maxNCodes = 256
 
 // lutSize is the log-2 size of the Huffman decoder's look-up table: codes
 // up to this long (nearly all of a photo's) decode with one look-up.
-const lutSize = 10
+const lutSize = 11
 
 // huffman is a Huffman decoder, specified in section C.
 type huffman struct {
