@@ -65,7 +65,7 @@ func Decode(r io.Reader, maxPixels int64) (image.Image, string, error) {
 	if maxPixels <= 0 {
 		maxPixels = DefaultMaxPixels
 	}
-	data, err := readAllLimited(r, maxPixels)
+	data, err := readAllLimited(r, maxPixels, nil)
 	if err != nil {
 		return nil, "", err
 	}

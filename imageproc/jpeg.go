@@ -149,28 +149,42 @@ func (s *Scratch) chromaRow(m *image.YCbCr, p []uint8, y, x0, x1 int, out []uint
 		k := cB - cA + 1
 		s.cs = growInt32(s.cs, k+2)
 		cs := s.cs[:k+2]
-		for i := range cs {
-			c := max(cx0, min(cA+i-1, cx1-1)) - cx0
+		// The needed columns cA..cB lie inside the plane; their
+		// neighbours are clamped to it.
+		edge := func(c int) int32 {
+			c = max(cx0, min(c, cx1-1)) - cx0
 			if fancyV {
-				cs[i] = 3*int32(near[c]) + int32(far[c])
-			} else {
-				cs[i] = int32(near[c])
+				return 3*int32(near[c]) + int32(far[c])
+			}
+			return int32(near[c])
+		}
+		cs[0], cs[k+1] = edge(cA-1), edge(cB+1)
+		nr := near[cA-cx0 : cB-cx0+1]
+		if fancyV {
+			fr := far[cA-cx0 : cB-cx0+1]
+			fr = fr[:len(nr)]
+			mid := cs[1 : len(nr)+1]
+			for i, v := range nr {
+				mid[i] = 3*int32(v) + int32(fr[i])
+			}
+		} else {
+			mid := cs[1 : len(nr)+1]
+			for i, v := range nr {
+				mid[i] = int32(v)
 			}
 		}
 		s.pair = grow(s.pair, 2*k)
 		pair := s.pair[:2*k]
+		bias0, bias1, shift := int32(1), int32(2), uint(2)
 		if fancyV {
-			for i := range k {
-				l, c, rr := cs[i], cs[i+1], cs[i+2]
-				pair[2*i] = uint8((3*c + l + 8) >> 4)
-				pair[2*i+1] = uint8((3*c + rr + 7) >> 4)
-			}
-		} else {
-			for i := range k {
-				l, c, rr := cs[i], cs[i+1], cs[i+2]
-				pair[2*i] = uint8((3*c + l + 1) >> 2)
-				pair[2*i+1] = uint8((3*c + rr + 2) >> 2)
-			}
+			bias0, bias1, shift = 8, 7, 4
+		}
+		for i := range k {
+			w := cs[i : i+3 : i+3]
+			p := pair[2*i : 2*i+2 : 2*i+2]
+			c := 3 * w[1]
+			p[0] = uint8((c + w[0] + bias0) >> shift)
+			p[1] = uint8((c + w[2] + bias1) >> shift)
 		}
 		copy(out, pair[ax0-2*cA:])
 	}

@@ -136,10 +136,12 @@ func LoadInto(dst []float32, r io.Reader, cfg Config, opt LoadOptions, s *Scratc
 	if maxPixels <= 0 {
 		maxPixels = DefaultMaxPixels
 	}
-	data, err := readAllLimited(r, maxPixels)
+	data, err := readAllLimited(r, maxPixels, getFileBuf)
 	if err != nil {
 		return err
 	}
+	// Nothing decoded keeps a reference to the file's bytes.
+	defer putFileBuf(data)
 	if opt.Budget != nil {
 		cost, err := loadCost(bytes.NewReader(data), cfg, opt)
 		if err != nil {
@@ -225,9 +227,29 @@ func (s *Scratch) preprocess(dst []float32, img image.Image, cfg Config, orient 
 	return nil
 }
 
+// fileBufPool recycles the buffers LoadInto reads files into, as
+// planePool does the sample planes: a camera file's megabytes are not
+// allocated (and cleared) again for every file.
+var fileBufPool sync.Pool // of *[]byte
+
+// getFileBuf returns an empty buffer of at least capacity n.
+func getFileBuf(n int) []byte {
+	if p, ok := fileBufPool.Get().(*[]byte); ok && cap(*p) >= n {
+		return (*p)[:0]
+	}
+	return make([]byte, 0, n)
+}
+
+func putFileBuf(b []byte) {
+	if cap(b) > 0 {
+		fileBufPool.Put(&b)
+	}
+}
+
 // readAllLimited reads the whole input, refusing more than 8 bytes per
-// allowed pixel plus 32 MiB.
-func readAllLimited(r io.Reader, maxPixels int64) ([]byte, error) {
+// allowed pixel plus 32 MiB. alloc, if not nil, provides the buffer for a
+// regular file.
+func readAllLimited(r io.Reader, maxPixels int64, alloc func(n int) []byte) ([]byte, error) {
 	maxPixels = min(maxPixels, maxSide*maxSide)
 	limit := maxPixels*8 + 32<<20
 	// A regular file's size sizes the buffer once (growing it from a few
@@ -236,7 +258,10 @@ func readAllLimited(r io.Reader, maxPixels int64) ([]byte, error) {
 	if f, ok := r.(*os.File); ok {
 		if info, err := f.Stat(); err == nil && info.Mode().IsRegular() {
 			if off, err := f.Seek(0, io.SeekCurrent); err == nil && off <= info.Size() && info.Size()-off <= limit {
-				data = make([]byte, 0, info.Size()-off+1)
+				if alloc == nil {
+					alloc = func(n int) []byte { return make([]byte, 0, n) }
+				}
+				data = alloc(int(info.Size() - off + 1))
 			}
 		}
 	}

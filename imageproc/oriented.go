@@ -71,7 +71,7 @@ func DecodeFor(r io.Reader, cfg Config, opt LoadOptions) (image.Image, string, e
 	if maxPixels <= 0 {
 		maxPixels = DefaultMaxPixels
 	}
-	data, err := readAllLimited(r, maxPixels)
+	data, err := readAllLimited(r, maxPixels, nil)
 	if err != nil {
 		return nil, "", err
 	}

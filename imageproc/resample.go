@@ -221,11 +221,12 @@ func horizontal8(dst, src []uint8, a *axis, ch int) {
 		case 3:
 			s = s[:3*len(k)]
 			ss0, ss1, ss2 := int32(half), int32(half), int32(half)
-			for x, kv := range k {
-				p := s[3*x : 3*x+3 : 3*x+3]
-				ss0 += int32(p[0]) * kv
-				ss1 += int32(p[1]) * kv
-				ss2 += int32(p[2]) * kv
+			for len(k) > 0 && len(s) >= 3 {
+				kv := k[0]
+				ss0 += int32(s[0]) * kv
+				ss1 += int32(s[1]) * kv
+				ss2 += int32(s[2]) * kv
+				k, s = k[1:], s[3:]
 			}
 			d := dst[3*i : 3*i+3 : 3*i+3]
 			d[0], d[1], d[2] = clip8(ss0), clip8(ss1), clip8(ss2)

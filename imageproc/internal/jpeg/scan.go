@@ -684,11 +684,10 @@ func (d *decoder) storeBlock(b *block, bx, by, compIndex int) {
 	}
 	idct(b)
 	// Level shift by +128, clip to [0, 255], and write to dst.
-	for y := 0; y < 8; y++ {
-		y8 := y * 8
-		yStride := y * stride
-		for x := 0; x < 8; x++ {
-			c := b[y8+x]
+	for y := range 8 {
+		row := dst[y*stride : y*stride+8 : y*stride+8]
+		src := b[8*y : 8*y+8 : 8*y+8]
+		for x, c := range src {
 			if c < -128 {
 				c = 0
 			} else if c > 127 {
@@ -696,7 +695,7 @@ func (d *decoder) storeBlock(b *block, bx, by, compIndex int) {
 			} else {
 				c += 128
 			}
-			dst[yStride+x] = uint8(c)
+			row[x] = uint8(c)
 		}
 	}
 }
