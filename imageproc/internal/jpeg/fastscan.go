@@ -19,7 +19,8 @@ type fastComp struct {
 	dc, ac *huffman
 	q      *block // quantisation table, zig-zag order
 	ci     int    // component index
-	h, v   int    // blocks per MCU across and down
+	h, v   int    // blocks per MCU across and down (1, 2 or 4)
+	hLog   uint   // log2 h
 	// The blocks [bx0, bx1) × [by0, by1) are those needBlock accepts.
 	bx0, bx1, by0, by1 int
 }
@@ -48,6 +49,7 @@ func (d *decoder) setupFast(fs *fastScan, scan []scanComp) bool {
 			h:  d.comp[ci].h,
 			v:  d.comp[ci].v,
 		}
+		c.hLog = uint(c.h / 2) // 1, 2, 4 → 0, 1, 2
 		c.bx0, c.bx1, c.by0, c.by1 = d.needBlocks(ci)
 		for _, h := range []*huffman{c.dc, c.ac} {
 			if h.nCodes == 0 || !h.fullLUT {
@@ -135,8 +137,9 @@ func (d *decoder) decodeMCUFast(fs *fastScan, dc *[maxComponents]int32, mx, my i
 	for _, c := range fs.comps[:fs.n] {
 		dcH, acH, q := c.dc, c.ac, c.q
 		ss := d.ss[c.ci]
-		for j := 0; j < c.h*c.v; j++ {
-			bx, by := c.h*mx+j%c.h, c.v*my+j/c.h
+		// The blocks of an MCU, row by row (bx, by: the block's place).
+		for bxy := 0; bxy < c.h*c.v; bxy++ {
+			bx, by := c.h*mx+bxy&(c.h-1), c.v*my+bxy>>c.hLog
 
 			// DC: a code of up to 16 bits and up to 16 extra bits.
 			if nb < 32 {
@@ -250,8 +253,9 @@ func (d *decoder) decodeMCUFast(fs *fastScan, dc *[maxComponents]int32, mx, my i
 				}
 				continue
 			}
-			b = block{}
+			// b is all zeros here.
 			b[0] = dcs[c.ci] * q[0]
+			dcOnly := false
 			for k := 1; k < blockSize; k++ {
 				if nb < 32 {
 					if i+8 <= len(buf) {
@@ -281,6 +285,7 @@ func (d *decoder) decodeMCUFast(fs *fastScan, dc *[maxComponents]int32, mx, my i
 						if r != 0 {
 							return false // an end-of-band run
 						}
+						dcOnly = k == 1
 						break
 					}
 					k += 15
@@ -295,8 +300,19 @@ func (d *decoder) decodeMCUFast(fs *fastScan, dc *[maxComponents]int32, mx, my i
 				acc <<= sz & 63
 				nb -= sz
 			}
-			if bx >= c.bx0 && bx < c.bx1 && by >= c.by0 && by < c.by1 {
-				d.storeBlock(&b, bx, by, c.ci)
+			switch {
+			case bx < c.bx0 || bx >= c.bx1 || by < c.by0 || by >= c.by1:
+			case dcOnly && ss < 8:
+				// A reduced IDCT of a flat block is its mean, as idct1.
+				d.storeFlat(level(descale(b[0], 3)), bx, by, c.ci)
+			default:
+				d.storeBlock(&b, bx, by, c.ci) // the IDCT works in place
+				dcOnly = false
+			}
+			if dcOnly {
+				b[0] = 0
+			} else {
+				b = block{}
 			}
 		}
 	}

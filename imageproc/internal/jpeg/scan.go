@@ -670,6 +670,18 @@ func (d *decoder) storeDC(v int32, bx, by, compIndex int) {
 	}
 }
 
+// storeFlat stores a reduced (2×2 or 4×4) block whose samples are all v.
+func (d *decoder) storeFlat(v uint8, bx, by, compIndex int) {
+	dst, stride := d.dst(bx, by, compIndex)
+	n := d.ss[compIndex]
+	for y := range n {
+		row := dst[y*stride : y*stride+n]
+		for x := range row {
+			row[x] = v
+		}
+	}
+}
+
 // storeBlock performs the inverse DCT of the dequantized block b and
 // stores its samples.
 func (d *decoder) storeBlock(b *block, bx, by, compIndex int) {
