@@ -271,7 +271,19 @@ func (d *decoder) decodeMCUFast(fs *fastScan, dc *[maxComponents]int32, mx, my i
 						return false
 					}
 				}
-				if e := acH.lut[acc>>(64-lutSize)]; e != 0 {
+				idx := acc >> (64 - lutSize)
+				if e := acH.coef[idx]; e != 0 {
+					if r := int(e >> 8 & 0xff); k+r < blockSize {
+						k += r
+						n := uint(e & 0xff)
+						acc <<= n & 63
+						nb -= n
+						z := k & (blockSize - 1)
+						b[unzig[z]&(blockSize-1)] = (e >> 16) * q[z]
+						continue
+					}
+				}
+				if e := acH.lut[idx]; e != 0 {
 					l := uint(e&0xff) - 1
 					acc <<= l & 63
 					nb -= l

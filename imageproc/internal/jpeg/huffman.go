@@ -52,6 +52,11 @@ type huffman struct {
 	// far the symbols advance in zig-zag order, and multiEOB is set when
 	// the last of them ends the block. Zero where skip is zero.
 	multi [1 << lutSize]uint32
+	// coef is the look-up table for an AC coefficient whose code and
+	// extra bits both lie in the next lutSize bits: its value in the
+	// high 16 bits, the run of zeros before it in the next 8, the bits
+	// read in the low 8. Zero for other symbols.
+	coef [1 << lutSize]int32
 }
 
 // multiEOB marks a huffman.multi entry whose last symbol ends the block.
@@ -248,6 +253,19 @@ func (h *huffman) deriveSkip() {
 		case r == 0: // end of block
 			h.skip[i] = n | n<<8
 		}
+	}
+	for i, v := range h.lut {
+		h.coef[i] = 0
+		n := uint32(v&0xff) - 1
+		r, size := int32(v>>12), uint32(v>>8)&0x0f
+		if v == 0 || !h.fullLUT || size == 0 || n+size > lutSize {
+			continue
+		}
+		x := int32(uint32(i)>>(lutSize-n-size)) & (1<<size - 1)
+		if x < 1<<(size-1) {
+			x += -1<<size + 1
+		}
+		h.coef[i] = x<<16 | r<<8 | int32(n+size)
 	}
 	for i := range h.multi {
 		h.multi[i] = 0
