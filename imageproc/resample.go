@@ -221,13 +221,26 @@ func horizontal8(dst, src []uint8, a *axis, ch int) {
 		case 3:
 			s = s[:3*len(k)]
 			ss0, ss1, ss2 := int32(half), int32(half), int32(half)
-			for len(k) > 0 && len(s) >= 3 {
+			// Two taps a step, in two sets of sums (integer sums do not
+			// depend on their order).
+			var tt0, tt1, tt2 int32
+			for len(k) >= 2 && len(s) >= 6 {
+				k0, k1 := k[0], k[1]
+				ss0 += int32(s[0]) * k0
+				ss1 += int32(s[1]) * k0
+				ss2 += int32(s[2]) * k0
+				tt0 += int32(s[3]) * k1
+				tt1 += int32(s[4]) * k1
+				tt2 += int32(s[5]) * k1
+				k, s = k[2:], s[6:]
+			}
+			if len(k) > 0 && len(s) >= 3 {
 				kv := k[0]
 				ss0 += int32(s[0]) * kv
 				ss1 += int32(s[1]) * kv
 				ss2 += int32(s[2]) * kv
-				k, s = k[1:], s[3:]
 			}
+			ss0, ss1, ss2 = ss0+tt0, ss1+tt1, ss2+tt2
 			d := dst[3*i : 3*i+3 : 3*i+3]
 			d[0], d[1], d[2] = clip8(ss0), clip8(ss1), clip8(ss2)
 		default: // 4
