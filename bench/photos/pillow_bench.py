@@ -71,6 +71,7 @@ def main():
                       "workers": a.workers, "files": len(a.files), "median_pass_s": med,
                       "images_per_s": len(a.files) / med,
                       "cpu_s_per_image": statistics.median(cpu),
+                      "cpu_s_per_image_mean": statistics.mean(cpu),
                       "max_rss_mib_per_worker": rss / 1024}))
 
 

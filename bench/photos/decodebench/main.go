@@ -1,4 +1,4 @@
-//go:build unix
+//go:build linux
 
 // Command decodebench decodes and preprocesses image files with clipinfer's
 // imageproc on several workers and prints the throughput as one JSON line:
@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"sort"
 	"sync"
@@ -49,7 +50,7 @@ func main() {
 	cfg := imageproc.DefaultConfig()
 	cfg.Size, cfg.Crop = *size, *size
 	opt := imageproc.LoadOptions{FastDecode: *fast, EXIF: *exif}
-	var passes []float64
+	var passes, perImage []float64
 	var ru0 syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 	cpu0 := time.Duration(ru0.Utime.Nano() + ru0.Stime.Nano())
@@ -63,14 +64,22 @@ func main() {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
+				// One thread per worker, so that its CPU clock times
+				// each image (as pillow_bench.py's process_time does).
+				runtime.LockOSThread()
+				defer runtime.UnlockOSThread()
 				dst := make([]float32, 3*cfg.Crop*cfg.Crop)
 				var sc imageproc.Scratch
 				for p := range next {
-					if err := imageproc.LoadFileInto(dst, p, cfg, opt, &sc); err != nil {
-						mu.Lock()
+					t0 := threadCPU()
+					err := imageproc.LoadFileInto(dst, p, cfg, opt, &sc)
+					t := threadCPU() - t0
+					mu.Lock()
+					perImage = append(perImage, t.Seconds())
+					if err != nil {
 						firstErr = err
-						mu.Unlock()
 					}
+					mu.Unlock()
 				}
 			}()
 		}
@@ -87,11 +96,31 @@ func main() {
 	}
 	sort.Float64s(passes)
 	med := passes[len(passes)/2]
+	sort.Float64s(perImage)
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	_ = json.NewEncoder(os.Stdout).Encode(map[string]any{
 		"impl": "clipinfer", "fast": *fast, "exif": *exif, "workers": *workers, "files": len(files),
 		"median_pass_s": med, "images_per_s": float64(len(files)) / med, "max_rss_mib": float64(ru.Maxrss) / 1024,
 		"cpu_s_per_image": (time.Duration(ru.Utime.Nano()+ru.Stime.Nano()) - cpu0).Seconds() / float64(len(files)**rounds),
+		// The worker threads' own time, median over the images: the
+		// statistic pillow_bench.py reports as its cpu_s_per_image.
+		"cpu_s_per_image_median": median(perImage),
 	})
+}
+
+// median of sorted xs.
+func median(xs []float64) float64 {
+	n := len(xs)
+	if n%2 == 1 {
+		return xs[n/2]
+	}
+	return (xs[n/2-1] + xs[n/2]) / 2
+}
+
+// threadCPU is the calling thread's CPU time.
+func threadCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_THREAD, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
