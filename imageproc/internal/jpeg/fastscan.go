@@ -180,73 +180,8 @@ func (d *decoder) decodeMCUFast(fs *fastScan, dc *[maxComponents]int32, mx, my i
 			if ss == 1 {
 				// At 1/8 scale a block is its DC term: the AC symbols
 				// and their extra bits are read past.
-				for k := 1; k < blockSize; {
-					if nb < 32 {
-						if i+8 <= len(buf) {
-							if v := binary.BigEndian.Uint64(buf[i:]); !hasFF(v) {
-								acc |= v >> nb
-								n := (64 - nb) >> 3
-								i += int(n)
-								nb += 8 * n
-							} else if acc, nb, i = fillSlow(buf, i, acc, nb); nb < 32 {
-								return false
-							}
-						} else if acc, nb, i = fillSlow(buf, i, acc, nb); nb < 32 {
-							return false
-						}
-					}
-					idx := acc >> (64 - lutSize)
-					if e := acH.multi[idx]; e != 0 {
-						n, adv := uint(e&0xff), int(e>>8&0xff)
-						if e&multiEOB == 0 {
-							if k+adv <= blockSize {
-								acc <<= n & 63
-								nb -= n
-								k += adv
-								continue
-							}
-						} else if k+adv < blockSize {
-							acc <<= n & 63
-							nb -= n
-							break
-						}
-					}
-					e := acH.skip[idx]
-					if e == 0 {
-						// A long code or an end-of-band run.
-						if acH.lut[acc>>(64-lutSize)] != 0 {
-							return false
-						}
-						s, ok, acc, nb = decodeLong(acH, acc, nb)
-						r, sz := int(s>>4), s&15
-						if !ok || sz == 0 && r != 15 {
-							return false
-						}
-						if sz == 0 {
-							k += 16
-							continue
-						}
-						if k += r; k >= blockSize {
-							break
-						}
-						acc <<= sz & 63
-						nb -= sz
-						k++
-						continue
-					}
-					if adv := int(e >> 16); adv != 0 && k+adv <= blockSize {
-						n := uint(e & 0xff)
-						acc <<= n & 63
-						nb -= n
-						k += adv
-						continue
-					}
-					// End of block, or a run past its end: only the code
-					// is read.
-					n := uint(e>>8) & 0xff
-					acc <<= n & 63
-					nb -= n
-					break
+				if i, acc, nb, ok = skipACFast(acH, buf, i, acc, nb); !ok {
+					return false
 				}
 				if bx >= c.bx0 && bx < c.bx1 && by >= c.by0 && by < c.by1 {
 					d.storeDC(dcs[c.ci]*q[0], bx, by, c.ci)
@@ -255,62 +190,9 @@ func (d *decoder) decodeMCUFast(fs *fastScan, dc *[maxComponents]int32, mx, my i
 			}
 			// b is all zeros here.
 			b[0] = dcs[c.ci] * q[0]
-			dcOnly := false
-			for k := 1; k < blockSize; k++ {
-				if nb < 32 {
-					if i+8 <= len(buf) {
-						if v := binary.BigEndian.Uint64(buf[i:]); !hasFF(v) {
-							acc |= v >> nb
-							n := (64 - nb) >> 3
-							i += int(n)
-							nb += 8 * n
-						} else if acc, nb, i = fillSlow(buf, i, acc, nb); nb < 32 {
-							return false
-						}
-					} else if acc, nb, i = fillSlow(buf, i, acc, nb); nb < 32 {
-						return false
-					}
-				}
-				idx := acc >> (64 - lutSize)
-				if e := acH.coef[idx]; e != 0 {
-					if r := int(e >> 8 & 0xff); k+r < blockSize {
-						k += r
-						n := uint(e & 0xff)
-						acc <<= n & 63
-						nb -= n
-						z := k & (blockSize - 1)
-						b[unzig[z]&(blockSize-1)] = (e >> 16) * q[z]
-						continue
-					}
-				}
-				if e := acH.lut[idx]; e != 0 {
-					l := uint(e&0xff) - 1
-					acc <<= l & 63
-					nb -= l
-					s = uint(e >> 8)
-				} else if s, ok, acc, nb = decodeLong(acH, acc, nb); !ok {
-					return false
-				}
-				r, sz := int(s>>4), s&15
-				if sz == 0 {
-					if r != 15 {
-						if r != 0 {
-							return false // an end-of-band run
-						}
-						dcOnly = k == 1
-						break
-					}
-					k += 15
-					continue
-				}
-				k += r
-				if k >= blockSize {
-					break
-				}
-				z := k & (blockSize - 1)
-				b[unzig[z]&(blockSize-1)] = extend(acc, sz) * q[z]
-				acc <<= sz & 63
-				nb -= sz
+			var dcOnly bool
+			if i, acc, nb, dcOnly, ok = decodeACFast(acH, q, &b, buf, i, acc, nb); !ok {
+				return false
 			}
 			switch {
 			case bx < c.bx0 || bx >= c.bx1 || by < c.by0 || by >= c.by1:
@@ -363,4 +245,147 @@ func decodeLong(h *huffman, acc uint64, nb uint) (uint, bool, uint64, uint) {
 		}
 	}
 	return 0, false, acc, nb
+}
+
+// skipACFast reads past the AC symbols of a block and their extra bits,
+// from buf[i:] and the accumulator (acc, nb), as the careful path's
+// skipAC does. ok is false when the careful path has to decode the MCU.
+// (The block loops are functions of their own so that the accumulator
+// stays in a register.)
+func skipACFast(acH *huffman, buf []byte, i int, acc uint64, nb uint) (_ int, _ uint64, _ uint, ok bool) {
+	for k := 1; k < blockSize; {
+		if nb < 32 {
+			if i+8 <= len(buf) {
+				if v := binary.BigEndian.Uint64(buf[i:]); !hasFF(v) {
+					acc |= v >> nb
+					n := (64 - nb) >> 3
+					i += int(n)
+					nb += 8 * n
+				} else if acc, nb, i = fillSlow(buf, i, acc, nb); nb < 32 {
+					return i, acc, nb, false
+				}
+			} else if acc, nb, i = fillSlow(buf, i, acc, nb); nb < 32 {
+				return i, acc, nb, false
+			}
+		}
+		idx := acc >> (64 - lutSize)
+		if e := acH.multi[idx]; e != 0 {
+			n, adv := uint(e&0xff), int(e>>8&0xff)
+			if e&multiEOB == 0 {
+				if k+adv <= blockSize {
+					acc <<= n & 63
+					nb -= n
+					k += adv
+					continue
+				}
+			} else if k+adv < blockSize {
+				acc <<= n & 63
+				nb -= n
+				break
+			}
+		}
+		e := acH.skip[idx]
+		if e == 0 {
+			// A long code or an end-of-band run.
+			if acH.lut[acc>>(64-lutSize)] != 0 {
+				return i, acc, nb, false
+			}
+			var s uint
+			var ok bool
+			s, ok, acc, nb = decodeLong(acH, acc, nb)
+			r, sz := int(s>>4), s&15
+			if !ok || sz == 0 && r != 15 {
+				return i, acc, nb, false
+			}
+			if sz == 0 {
+				k += 16
+				continue
+			}
+			if k += r; k >= blockSize {
+				break
+			}
+			acc <<= sz & 63
+			nb -= sz
+			k++
+			continue
+		}
+		if adv := int(e >> 16); adv != 0 && k+adv <= blockSize {
+			n := uint(e & 0xff)
+			acc <<= n & 63
+			nb -= n
+			k += adv
+			continue
+		}
+		// End of block, or a run past its end: only the code
+		// is read.
+		n := uint(e>>8) & 0xff
+		acc <<= n & 63
+		nb -= n
+		break
+	}
+	return i, acc, nb, true
+}
+
+// decodeACFast decodes the AC coefficients of a block into b (all zeros
+// but the DC term), dequantized by q, as processSOS does. dcOnly reports
+// that the block has no AC coefficients.
+func decodeACFast(acH *huffman, q, b *block, buf []byte, i int, acc uint64, nb uint) (_ int, _ uint64, _ uint, dcOnly, ok bool) {
+	var s uint
+	for k := 1; k < blockSize; k++ {
+		if nb < 32 {
+			if i+8 <= len(buf) {
+				if v := binary.BigEndian.Uint64(buf[i:]); !hasFF(v) {
+					acc |= v >> nb
+					n := (64 - nb) >> 3
+					i += int(n)
+					nb += 8 * n
+				} else if acc, nb, i = fillSlow(buf, i, acc, nb); nb < 32 {
+					return i, acc, nb, false, false
+				}
+			} else if acc, nb, i = fillSlow(buf, i, acc, nb); nb < 32 {
+				return i, acc, nb, false, false
+			}
+		}
+		idx := acc >> (64 - lutSize)
+		if e := acH.coef[idx]; e != 0 {
+			if r := int(e >> 8 & 0xff); k+r < blockSize {
+				k += r
+				n := uint(e & 0xff)
+				acc <<= n & 63
+				nb -= n
+				z := k & (blockSize - 1)
+				b[unzig[z]&(blockSize-1)] = (e >> 16) * q[z]
+				continue
+			}
+		}
+		if e := acH.lut[idx]; e != 0 {
+			l := uint(e&0xff) - 1
+			acc <<= l & 63
+			nb -= l
+			s = uint(e >> 8)
+		} else if s, ok, acc, nb = decodeLong(acH, acc, nb); !ok {
+			return i, acc, nb, false, false
+		}
+		r, sz := int(s>>4), s&15
+		if sz == 0 {
+			if r != 15 {
+				if r != 0 {
+					return i, acc, nb, false, false // an end-of-band run
+				}
+				dcOnly = k == 1
+				break
+			}
+			k += 15
+			continue
+		}
+		k += r
+		if k >= blockSize {
+			break
+		}
+		z := k & (blockSize - 1)
+		b[unzig[z]&(blockSize-1)] = extend(acc, sz) * q[z]
+		acc <<= sz & 63
+		nb -= sz
+	}
+	return i, acc, nb, dcOnly, true
 }
