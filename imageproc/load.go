@@ -229,8 +229,12 @@ func (s *Scratch) preprocess(dst []float32, img image.Image, cfg Config, orient 
 
 // fileBufPool recycles the buffers LoadInto reads files into, as
 // planePool does the sample planes: a camera file's megabytes are not
-// allocated (and cleared) again for every file.
+// allocated (and cleared) again for every file. Buffers above
+// maxPooledFile (large PNGs, TIFFs) are left to the collector, so that
+// the pool does not keep their tens of megabytes alive.
 var fileBufPool sync.Pool // of *[]byte
+
+const maxPooledFile = 16 << 20
 
 // getFileBuf returns an empty buffer of at least capacity n.
 func getFileBuf(n int) []byte {
@@ -241,7 +245,7 @@ func getFileBuf(n int) []byte {
 }
 
 func putFileBuf(b []byte) {
-	if cap(b) > 0 {
+	if cap(b) > 0 && cap(b) <= maxPooledFile {
 		fileBufPool.Put(&b)
 	}
 }
