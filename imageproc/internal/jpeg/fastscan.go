@@ -270,7 +270,7 @@ func skipACFast(acH *huffman, buf []byte, i int, acc uint64, nb uint) (_ int, _ 
 		}
 		idx := acc >> (64 - lutSize)
 		if e := acH.multi[idx]; e != 0 {
-			n, adv := uint(e&0xff), int(e>>8&0xff)
+			n, adv := uint(e&0x1f), int(e>>5&0x7f)
 			if e&multiEOB == 0 {
 				if k+adv <= blockSize {
 					acc <<= n & 63
@@ -284,44 +284,37 @@ func skipACFast(acH *huffman, buf []byte, i int, acc uint64, nb uint) (_ int, _ 
 				break
 			}
 		}
-		e := acH.skip[idx]
-		if e == 0 {
-			// A long code or an end-of-band run.
-			if acH.lut[acc>>(64-lutSize)] != 0 {
-				return i, acc, nb, false
-			}
-			var s uint
+		// One symbol at a time, as the careful path reads it: a long
+		// code, an end-of-band run, or symbols that run past the block.
+		var s uint
+		if e := acH.lut[idx]; e != 0 {
+			l := uint(e&0xff) - 1
+			acc <<= l & 63
+			nb -= l
+			s = uint(e >> 8)
+		} else {
 			var ok bool
-			s, ok, acc, nb = decodeLong(acH, acc, nb)
-			r, sz := int(s>>4), s&15
-			if !ok || sz == 0 && r != 15 {
+			if s, ok, acc, nb = decodeLong(acH, acc, nb); !ok {
 				return i, acc, nb, false
 			}
-			if sz == 0 {
-				k += 16
-				continue
+		}
+		r, sz := int(s>>4), s&15
+		if sz == 0 {
+			if r == 0 {
+				break // end of block
 			}
-			if k += r; k >= blockSize {
-				break
+			if r != 15 {
+				return i, acc, nb, false // an end-of-band run
 			}
-			acc <<= sz & 63
-			nb -= sz
-			k++
+			k += 16
 			continue
 		}
-		if adv := int(e >> 16); adv != 0 && k+adv <= blockSize {
-			n := uint(e & 0xff)
-			acc <<= n & 63
-			nb -= n
-			k += adv
-			continue
+		if k += r; k >= blockSize {
+			break
 		}
-		// End of block, or a run past its end: only the code
-		// is read.
-		n := uint(e>>8) & 0xff
-		acc <<= n & 63
-		nb -= n
-		break
+		acc <<= sz & 63
+		nb -= sz
+		k++
 	}
 	return i, acc, nb, true
 }

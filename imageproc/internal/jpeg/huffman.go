@@ -40,18 +40,14 @@ type huffman struct {
 	// fullLUT is whether lut holds every code up to lutSize bits (not so
 	// for an over-subscribed table).
 	fullLUT bool
-	// skip is the look-up table for reading past an AC symbol and its
-	// extra bits at once: the low 8 bits are the code length plus the
-	// extra bits, the next 8 the code length, the next 8 how far the
-	// symbol advances in zig-zag order (0 for end of block). A zero entry
-	// is a symbol it does not cover (longer code, end-of-band run).
-	skip [1 << lutSize]uint32
 	// multi is the look-up table for reading past as many AC symbols as
 	// have their codes inside the next lutSize bits (at least one), with
-	// their extra bits: the low 8 bits are the bits read, the next 8 how
+	// their extra bits: the low 5 bits are the bits read, the next 7 how
 	// far the symbols advance in zig-zag order, and multiEOB is set when
-	// the last of them ends the block. Zero where skip is zero.
-	multi [1 << lutSize]uint32
+	// the last of them ends the block. Zero for a longer code or an
+	// end-of-band run. (16 bits an entry keep the tables in the L1 cache
+	// with two decoders on one core.)
+	multi [1 << lutSize]uint16
 	// coef is the look-up table for an AC coefficient whose code and
 	// extra bits both lie in the next lutSize bits: its value in the
 	// high 16 bits, the run of zeros before it in the next 8, the bits
@@ -60,7 +56,7 @@ type huffman struct {
 }
 
 // multiEOB marks a huffman.multi entry whose last symbol ends the block.
-const multiEOB = 1 << 16
+const multiEOB = 1 << 12
 
 // errShortHuffmanData means that an unexpected EOF occurred while decoding
 // Huffman data.
@@ -214,7 +210,7 @@ func (d *decoder) processDHT(n int) error {
 			}
 		}
 
-		h.deriveSkip()
+		h.deriveFast()
 
 		// Derive minCodes, maxCodes, and valsIndices.
 		var c, index int32
@@ -236,24 +232,30 @@ func (d *decoder) processDHT(n int) error {
 	return nil
 }
 
-// deriveSkip derives h.skip from h.lut.
-func (h *huffman) deriveSkip() {
-	for i, v := range h.lut {
-		h.skip[i] = 0
-		if v == 0 || !h.fullLUT {
-			continue
-		}
-		n := uint32(v&0xff) - 1
-		r, size := uint32(v>>12), uint32(v>>8)&0x0f
-		switch {
-		case size != 0:
-			h.skip[i] = n + size | n<<8 | (r+1)<<16
-		case r == 15: // sixteen zeros
-			h.skip[i] = n | n<<8 | 16<<16
-		case r == 0: // end of block
-			h.skip[i] = n | n<<8
-		}
+// skipEntry returns, for the symbol whose code starts the lutSize bits i,
+// the bits it takes with its extra bits, the length of its code, and how
+// far it advances in zig-zag order (0: end of block); ok is false for a
+// code longer than lutSize bits and an end-of-band run.
+func (h *huffman) skipEntry(i int) (n, code, adv uint32, ok bool) {
+	v := h.lut[i]
+	if v == 0 || !h.fullLUT {
+		return 0, 0, 0, false
 	}
+	code = uint32(v&0xff) - 1
+	r, size := uint32(v>>12), uint32(v>>8)&0x0f
+	switch {
+	case size != 0:
+		return code + size, code, r + 1, true
+	case r == 15: // sixteen zeros
+		return code, code, 16, true
+	case r == 0: // end of block
+		return code, code, 0, true
+	}
+	return 0, 0, 0, false
+}
+
+// deriveFast derives h.coef and h.multi from h.lut.
+func (h *huffman) deriveFast() {
 	for i, v := range h.lut {
 		h.coef[i] = 0
 		n := uint32(v&0xff) - 1
@@ -271,15 +273,13 @@ func (h *huffman) deriveSkip() {
 		h.multi[i] = 0
 		var pos, adv uint32
 		for pos < lutSize {
-			e := h.skip[(i<<pos)&(1<<lutSize-1)]
-			n := e >> 8 & 0xff
-			if e == 0 || pos+n > lutSize {
+			n, code, a, ok := h.skipEntry((i << pos) & (1<<lutSize - 1))
+			if !ok || pos+code > lutSize || adv+a > 127 {
 				break // a code not (wholly) inside the window
 			}
-			pos += e & 0xff
-			a := e >> 16
+			pos += n
 			adv += a
-			h.multi[i] = pos | adv<<8
+			h.multi[i] = uint16(pos | adv<<5)
 			if a == 0 {
 				h.multi[i] |= multiEOB
 				break
