@@ -23,6 +23,9 @@ type fastComp struct {
 	hLog   uint   // log2 h
 	// The blocks [bx0, bx1) × [by0, by1) are those needBlock accepts.
 	bx0, bx1, by0, by1 int
+	// The component's sample plane and its row stride.
+	plane  []byte
+	stride int
 }
 
 // fastScan is the per-scan set-up of the fast decoder.
@@ -51,6 +54,7 @@ func (d *decoder) setupFast(fs *fastScan, scan []scanComp) bool {
 		}
 		c.hLog = uint(c.h / 2) // 1, 2, 4 → 0, 1, 2
 		c.bx0, c.bx1, c.by0, c.by1 = d.needBlocks(ci)
+		c.plane, c.stride = d.dst(0, 0, ci)
 		for _, h := range []*huffman{c.dc, c.ac} {
 			if h.nCodes == 0 || !h.fullLUT {
 				return false
@@ -184,7 +188,7 @@ func (d *decoder) decodeMCUFast(fs *fastScan, dc *[maxComponents]int32, mx, my i
 					return false
 				}
 				if bx >= c.bx0 && bx < c.bx1 && by >= c.by0 && by < c.by1 {
-					d.storeDC(dcs[c.ci]*q[0], bx, by, c.ci)
+					c.plane[by*c.stride+bx] = level(descale(dcs[c.ci]*q[0], 3)) // idct1
 				}
 				continue
 			}
@@ -198,9 +202,9 @@ func (d *decoder) decodeMCUFast(fs *fastScan, dc *[maxComponents]int32, mx, my i
 			case bx < c.bx0 || bx >= c.bx1 || by < c.by0 || by >= c.by1:
 			case dcOnly && ss < 8:
 				// A reduced IDCT of a flat block is its mean, as idct1.
-				d.storeFlat(level(descale(b[0], 3)), bx, by, c.ci)
+				storeFlat(level(descale(b[0], 3)), c.plane[ss*(by*c.stride+bx):], c.stride, ss)
 			default:
-				d.storeBlock(&b, bx, by, c.ci) // the IDCT works in place
+				storeSamples(&b, c.plane[ss*(by*c.stride+bx):], c.stride, ss) // the IDCT works in place
 				dcOnly = false
 			}
 			if dcOnly {

@@ -670,10 +670,8 @@ func (d *decoder) storeDC(v int32, bx, by, compIndex int) {
 	}
 }
 
-// storeFlat stores a reduced (2×2 or 4×4) block whose samples are all v.
-func (d *decoder) storeFlat(v uint8, bx, by, compIndex int) {
-	dst, stride := d.dst(bx, by, compIndex)
-	n := d.ss[compIndex]
+// storeFlat stores an n×n block whose samples are all v.
+func storeFlat(v uint8, dst []byte, stride, n int) {
 	for y := range n {
 		row := dst[y*stride : y*stride+n]
 		for x := range row {
@@ -686,7 +684,13 @@ func (d *decoder) storeFlat(v uint8, bx, by, compIndex int) {
 // stores its samples.
 func (d *decoder) storeBlock(b *block, bx, by, compIndex int) {
 	dst, stride := d.dst(bx, by, compIndex)
-	switch d.ss[compIndex] {
+	storeSamples(b, dst, stride, d.ss[compIndex])
+}
+
+// storeSamples performs the inverse DCT of the dequantized block b at ss
+// (2, 4 or 8) samples a side and stores them at dst.
+func storeSamples(b *block, dst []byte, stride, ss int) {
+	switch ss {
 	case 4:
 		idct4(b, dst, stride)
 		return
