@@ -97,34 +97,40 @@ func idct4(b *block, dst []byte, stride int) {
 
 // idct2 writes the 2×2 reduced IDCT of b to dst.
 func idct2(b *block, dst []byte, stride int) {
-	var ws [8 * 2]int32
-	for _, c := range [...]int{0, 1, 3, 5, 7} { // even columns other than 0 cancel out
-		col := func(r int) int32 { return b[8*r+c] }
-		if col(1) == 0 && col(3) == 0 && col(5) == 0 && col(7) == 0 {
-			dc := col(0) << pass1Bits
-			ws[c], ws[8+c] = dc, dc
-			continue
+	// The column pass on the columns the row pass reads (even columns
+	// other than 0 cancel out); rows 2, 4 and 6 cancel out too. A column
+	// or row without AC terms takes the shortcut, which also keeps its
+	// samples when the full formula would overflow (corrupt input).
+	const sh1 = constBits - pass1Bits + 2
+	col := func(c int) (int32, int32) {
+		z1, z3, z5, z7 := b[8+c], b[24+c], b[40+c], b[56+c]
+		if z1|z3|z5|z7 == 0 {
+			dc := b[c] << pass1Bits
+			return dc, dc
 		}
-		t10 := col(0) << (constBits + 2)
-		t0 := -col(7)*fix0_720959822 + col(5)*fix0_850430095 - col(3)*fix1_272758580 + col(1)*fix3_624509785
-		const sh = constBits - pass1Bits + 2
-		ws[c] = descale(t10+t0, sh)
-		ws[8+c] = descale(t10-t0, sh)
+		t10 := b[c] << (constBits + 2)
+		t0 := -z7*fix0_720959822 + z5*fix0_850430095 - z3*fix1_272758580 + z1*fix3_624509785
+		return descale(t10+t0, sh1), descale(t10-t0, sh1)
 	}
-	for r := range 2 {
-		w := ws[8*r : 8*r+8 : 8*r+8]
-		d := dst[r*stride : r*stride+2 : r*stride+2]
-		if w[1] == 0 && w[3] == 0 && w[5] == 0 && w[7] == 0 {
-			v := level(descale(w[0], pass1Bits+3))
+	a0, b0 := col(0)
+	a1, b1 := col(1)
+	a3, b3 := col(3)
+	a5, b5 := col(5)
+	a7, b7 := col(7)
+	const sh2 = constBits + pass1Bits + 3 + 2
+	row := func(w0, w1, w3, w5, w7 int32, d []byte) {
+		if w1|w3|w5|w7 == 0 {
+			v := level(descale(w0, pass1Bits+3))
 			d[0], d[1] = v, v
-			continue
+			return
 		}
-		t10 := w[0] << (constBits + 2)
-		t0 := -w[7]*fix0_720959822 + w[5]*fix0_850430095 - w[3]*fix1_272758580 + w[1]*fix3_624509785
-		const sh = constBits + pass1Bits + 3 + 2
-		d[0] = level(descale(t10+t0, sh))
-		d[1] = level(descale(t10-t0, sh))
+		t10 := w0 << (constBits + 2)
+		t0 := -w7*fix0_720959822 + w5*fix0_850430095 - w3*fix1_272758580 + w1*fix3_624509785
+		d[0] = level(descale(t10+t0, sh2))
+		d[1] = level(descale(t10-t0, sh2))
 	}
+	row(a0, a1, a3, a5, a7, dst[0:2:2])
+	row(b0, b1, b3, b5, b7, dst[stride:stride+2:stride+2])
 }
 
 // idct1 writes the 1×1 reduced IDCT of b (the block's mean) to dst.
