@@ -60,6 +60,7 @@ func (d *decoder) setupFast(fs *fastScan, scan []scanComp) bool {
 				return false
 			}
 		}
+		c.ac.deriveFast()
 		fs.comps[i] = c
 	}
 	fs.n = len(scan)
@@ -272,8 +273,7 @@ func skipACFast(acH *huffman, buf []byte, i int, acc uint64, nb uint) (_ int, _ 
 				return i, acc, nb, false
 			}
 		}
-		idx := acc >> (64 - lutSize)
-		if e := acH.multi[idx]; e != 0 {
+		if e := acH.multi[acc>>(64-multiBits)]; e != 0 {
 			n, adv := uint(e&0x1f), int(e>>5&0x7f)
 			if e&multiEOB == 0 {
 				if k+adv <= blockSize {
@@ -291,7 +291,7 @@ func skipACFast(acH *huffman, buf []byte, i int, acc uint64, nb uint) (_ int, _ 
 		// One symbol at a time, as the careful path reads it: a long
 		// code, an end-of-band run, or symbols that run past the block.
 		var s uint
-		if e := acH.lut[idx]; e != 0 {
+		if e := acH.lut[acc>>(64-lutSize)]; e != 0 {
 			l := uint(e&0xff) - 1
 			acc <<= l & 63
 			nb -= l

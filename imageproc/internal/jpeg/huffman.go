@@ -40,20 +40,26 @@ type huffman struct {
 	// fullLUT is whether lut holds every code up to lutSize bits (not so
 	// for an over-subscribed table).
 	fullLUT bool
+	// fastReady is whether coef and multi are derived from lut.
+	fastReady bool
 	// multi is the look-up table for reading past as many AC symbols as
-	// have their codes inside the next lutSize bits (at least one), with
+	// have their codes inside the next multiBits bits (at least one), with
 	// their extra bits: the low 5 bits are the bits read, the next 7 how
 	// far the symbols advance in zig-zag order, and multiEOB is set when
 	// the last of them ends the block. Zero for a longer code or an
 	// end-of-band run. (16 bits an entry keep the tables in the L1 cache
 	// with two decoders on one core.)
-	multi [1 << lutSize]uint16
+	multi [1 << multiBits]uint16
 	// coef is the look-up table for an AC coefficient whose code and
 	// extra bits both lie in the next lutSize bits: its value in the
 	// high 16 bits, the run of zeros before it in the next 8, the bits
 	// read in the low 8. Zero for other symbols.
 	coef [1 << lutSize]int32
 }
+
+// multiBits is the log-2 size of huffman.multi: the window its symbols'
+// codes lie in.
+const multiBits = 12
 
 // multiEOB marks a huffman.multi entry whose last symbol ends the block.
 const multiEOB = 1 << 12
@@ -210,7 +216,7 @@ func (d *decoder) processDHT(n int) error {
 			}
 		}
 
-		h.deriveFast()
+		h.fastReady = false // coef and multi are derived when a scan needs them
 
 		// Derive minCodes, maxCodes, and valsIndices.
 		var c, index int32
@@ -254,8 +260,12 @@ func (h *huffman) skipEntry(i int) (n, code, adv uint32, ok bool) {
 	return 0, 0, 0, false
 }
 
-// deriveFast derives h.coef and h.multi from h.lut.
+// deriveFast derives h.coef and h.multi from h.lut, once per table.
 func (h *huffman) deriveFast() {
+	if h.fastReady {
+		return
+	}
+	h.fastReady = true
 	for i, v := range h.lut {
 		h.coef[i] = 0
 		n := uint32(v&0xff) - 1
@@ -272,9 +282,9 @@ func (h *huffman) deriveFast() {
 	for i := range h.multi {
 		h.multi[i] = 0
 		var pos, adv uint32
-		for pos < lutSize {
-			n, code, a, ok := h.skipEntry((i << pos) & (1<<lutSize - 1))
-			if !ok || pos+code > lutSize || adv+a > 127 {
+		for pos < multiBits {
+			n, code, a, ok := h.skipEntry((i << pos) & (1<<multiBits - 1) >> (multiBits - lutSize))
+			if !ok || pos+code > multiBits || adv+a > 127 {
 				break // a code not (wholly) inside the window
 			}
 			pos += n
