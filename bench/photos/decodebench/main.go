@@ -51,6 +51,21 @@ func main() {
 	cfg.Size, cfg.Crop = *size, *size
 	opt := imageproc.LoadOptions{FastDecode: *fast, EXIF: *exif}
 	var passes, perImage []float64
+	// Warm up as pillow_bench.py does (one untimed file per worker), so
+	// that neither side's figures include its first-image set-up.
+	var warm sync.WaitGroup
+	for w := range min(*workers, len(files)) {
+		warm.Add(1)
+		go func() {
+			defer warm.Done()
+			dst := make([]float32, 3*cfg.Crop*cfg.Crop)
+			if err := imageproc.LoadFileInto(dst, files[w], cfg, opt, nil); err != nil {
+				fmt.Fprintln(os.Stderr, "decodebench:", err)
+				os.Exit(1)
+			}
+		}()
+	}
+	warm.Wait()
 	var ru0 syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 	cpu0 := time.Duration(ru0.Utime.Nano() + ru0.Stime.Nano())
