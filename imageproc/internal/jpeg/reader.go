@@ -5,8 +5,11 @@
 // Package jpeg is Go's image/jpeg decoder (the encoder left out) with what
 // imageproc needs beyond it: decoding at 1/2, 1/4 or 1/8 scale in the DCT
 // domain as libjpeg does for Pillow's draft mode, skipping the inverse DCT
-// of blocks nobody will read, and decoding into caller-provided plane
-// memory. At scale 1 every sample it writes is the one image/jpeg writes.
+// of blocks nobody will read, decoding into caller-provided plane memory
+// and from memory in place (DecodeBytes), and a fast decoder for
+// sequential scans (fastscan.go) that hands anything unusual back to the
+// careful per-symbol path. At scale 1 every sample it writes is the one
+// image/jpeg writes.
 //
 // JPEG is defined in ITU-T T.81: https://www.w3.org/Graphics/JPEG/itu-t81.pdf.
 package jpeg
