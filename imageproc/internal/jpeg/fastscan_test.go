@@ -105,10 +105,10 @@ func TestFastScanMatchesCareful(t *testing.T) {
 			require.NoError(t, err)
 			need := image.Rect(cfg.Width/5, cfg.Height/3, cfg.Width/5+cfg.Width/2+1, cfg.Height/3+cfg.Height/3+1)
 			variants := [][]byte{data}
-			for range 6 {
+			for range 3 {
 				variants = append(variants, data[:rng.IntN(len(data))])
 			}
-			for range 10 {
+			for range 6 {
 				c := bytes.Clone(data)
 				for range 1 + rng.IntN(3) {
 					p := len(c)/4 + rng.IntN(len(c)*3/4)
@@ -126,6 +126,8 @@ func TestFastScanMatchesCareful(t *testing.T) {
 			for _, v := range variants {
 				for _, s := range []int{1, 2, 4, 8} {
 					sameDecode(t, v, Options{Scale: s})
+				}
+				for _, s := range []int{1, 8} {
 					sameDecode(t, v, Options{Scale: s, Need: image.Rect(need.Min.X/s, need.Min.Y/s, need.Max.X/s+1, need.Max.Y/s+1)})
 				}
 			}
