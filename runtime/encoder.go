@@ -75,7 +75,6 @@ type state struct {
 	// the towers check it between blocks.
 	ctx context.Context
 
-	ln   lnJob
 	prep prepJob
 	mm   mmJob
 	attn attnJob
@@ -175,24 +174,11 @@ func (e *engine) blocks(enc *encoder, s *state, rows int, prune bool) error {
 	return nil
 }
 
-// lnJob applies a LayerNorm to rows.
-type lnJob struct {
-	k      kernels.Kernels
-	n      norm
-	x, dst []float32
-	w      int
-	eps    float32
-}
-
-func (j *lnJob) run(_, lo, hi int) {
-	for r := lo; r < hi; r++ {
-		j.k.LayerNorm(j.dst[r*j.w:(r+1)*j.w], j.x[r*j.w:(r+1)*j.w], j.n.g, j.n.b, j.eps)
-	}
-}
-
-func (e *engine) layerNorm(s *state, n norm, x, dst []float32, rows, w int, eps float32) {
-	s.ln = lnJob{k: e.k, n: n, x: x, dst: dst, w: w, eps: eps}
-	e.w.parallel(&s.ln, rows, 1, &s.par)
+// layerNorm applies n to rows of x (w values each) into dst, which may be
+// x: a prepJob with nothing after its LayerNorm.
+func (e *engine) layerNorm(s *state, n *norm, x, dst []float32, rows, w int, eps float32) {
+	s.prep = prepJob{k: e.k, ln: n, eps: eps, x: x, h: dst, cols: w, rows: rows}
+	e.w.parallel(&s.prep, rows, 1, &s.par)
 }
 
 // prepJob prepares the activation rows of a matrix product: an optional

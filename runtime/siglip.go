@@ -224,7 +224,7 @@ func (g *sigLIP) embedImages(e *engine, s *state, pix [][]float32, dst []float32
 	if err := e.blocks(&v.enc, s, rows, false); err != nil {
 		return err
 	}
-	e.layerNorm(s, v.lnPost, s.x, s.x, rows, w, v.enc.eps)
+	e.layerNorm(s, &v.lnPost, s.x, s.x, rows, w, v.enc.eps)
 
 	// Head: keys and values of every patch, and the probe's query in
 	// place of each image's first query row (pooled attention reads the

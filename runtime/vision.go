@@ -65,7 +65,7 @@ func (e *engine) embedImages(v *visionTower, s *state, pix [][]float32, out []fl
 		e.k.Add(x[:v.tokens*w], v.pos)
 		s.spans = append(s.spans, span{start: i * v.tokens, n: v.tokens})
 	}
-	e.layerNorm(s, v.lnPre, s.x, s.x, rows, w, v.enc.eps)
+	e.layerNorm(s, &v.lnPre, s.x, s.x, rows, w, v.enc.eps)
 	if err := e.forward(&v.enc, s, rows, prune); err != nil {
 		return err
 	}
