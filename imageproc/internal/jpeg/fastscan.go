@@ -102,6 +102,24 @@ func hasFF(v uint64) bool {
 	return (x-lo)&^x&hi != 0
 }
 
+// fill8 appends the next eight bytes of buf[i:] to the left-aligned
+// accumulator acc (nb < 32 bits) as far as they fit, with one load, when
+// none of them is 0xff (a SWAR test); eight is false, and nothing changes,
+// when fewer than eight bytes are left or one of them is 0xff, and the
+// caller goes byte by byte with fillSlow. It is inlined, so the
+// accumulator stays in registers.
+func fill8(buf []byte, i int, acc uint64, nb uint) (_ uint64, _ uint, _ int, eight bool) {
+	if i+8 > len(buf) {
+		return acc, nb, i, false
+	}
+	v := binary.BigEndian.Uint64(buf[i:])
+	if hasFF(v) {
+		return acc, nb, i, false
+	}
+	k := (64 - nb) >> 3
+	return acc | v>>nb, nb + 8*k, i + int(k), true
+}
+
 // fillSlow appends bytes to the left-aligned accumulator acc holding nb
 // bits, one at a time, taking 0xff 0x00 as a stuffed 0xff and stopping at
 // a marker, at the end of buf or when the accumulator is full.
@@ -148,17 +166,11 @@ func (d *decoder) decodeMCUFast(fs *fastScan, dc *[maxComponents]int32, mx, my i
 
 			// DC: a code of up to 16 bits and up to 16 extra bits.
 			if nb < 32 {
-				if i+8 <= len(buf) {
-					if v := binary.BigEndian.Uint64(buf[i:]); !hasFF(v) {
-						acc |= v >> nb
-						k := (64 - nb) >> 3
-						i += int(k)
-						nb += 8 * k
-					} else if acc, nb, i = fillSlow(buf, i, acc, nb); nb < 32 {
+				var eight bool
+				if acc, nb, i, eight = fill8(buf, i, acc, nb); !eight {
+					if acc, nb, i = fillSlow(buf, i, acc, nb); nb < 32 {
 						return false
 					}
-				} else if acc, nb, i = fillSlow(buf, i, acc, nb); nb < 32 {
-					return false
 				}
 			}
 			s, ok := uint(0), false
@@ -260,17 +272,11 @@ func decodeLong(h *huffman, acc uint64, nb uint) (uint, bool, uint64, uint) {
 func skipACFast(acH *huffman, buf []byte, i int, acc uint64, nb uint) (_ int, _ uint64, _ uint, ok bool) {
 	for k := 1; k < blockSize; {
 		if nb < 32 {
-			if i+8 <= len(buf) {
-				if v := binary.BigEndian.Uint64(buf[i:]); !hasFF(v) {
-					acc |= v >> nb
-					n := (64 - nb) >> 3
-					i += int(n)
-					nb += 8 * n
-				} else if acc, nb, i = fillSlow(buf, i, acc, nb); nb < 32 {
+			var eight bool
+			if acc, nb, i, eight = fill8(buf, i, acc, nb); !eight {
+				if acc, nb, i = fillSlow(buf, i, acc, nb); nb < 32 {
 					return i, acc, nb, false
 				}
-			} else if acc, nb, i = fillSlow(buf, i, acc, nb); nb < 32 {
-				return i, acc, nb, false
 			}
 		}
 		if e := acH.multi[acc>>(64-multiBits)]; e != 0 {
@@ -330,17 +336,11 @@ func decodeACFast(acH *huffman, q, b *block, buf []byte, i int, acc uint64, nb u
 	var s uint
 	for k := 1; k < blockSize; k++ {
 		if nb < 32 {
-			if i+8 <= len(buf) {
-				if v := binary.BigEndian.Uint64(buf[i:]); !hasFF(v) {
-					acc |= v >> nb
-					n := (64 - nb) >> 3
-					i += int(n)
-					nb += 8 * n
-				} else if acc, nb, i = fillSlow(buf, i, acc, nb); nb < 32 {
+			var eight bool
+			if acc, nb, i, eight = fill8(buf, i, acc, nb); !eight {
+				if acc, nb, i = fillSlow(buf, i, acc, nb); nb < 32 {
 					return i, acc, nb, false, false
 				}
-			} else if acc, nb, i = fillSlow(buf, i, acc, nb); nb < 32 {
-				return i, acc, nb, false, false
 			}
 		}
 		idx := acc >> (64 - lutSize)
