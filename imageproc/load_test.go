@@ -71,8 +71,9 @@ func TestBudget(t *testing.T) {
 }
 
 // FuzzLoad feeds arbitrary bytes to Load in every mode (the JPEG fork at
-// every scale, EXIF parsing, the budget): errors are fine, panics and
-// non-finite outputs are not.
+// every scale, EXIF parsing, the budget) and to DisplayedSize: errors are
+// fine, panics and non-finite outputs are not, and an image Load reads has
+// a displayed size.
 func FuzzLoad(f *testing.F) {
 	for _, name := range []string{"ref/jpg_420_2x3.jpg", "ref/jpg_prog_160x120.jpg", "ref/jpg_gray_64x48.jpg",
 		"ref/jpg_cmyk_64x48.jpg", "ref/jpg_411_53x30.jpg", "photo/orient6_300x200.jpg", "ref/png_rgb_2x3.png"} {
@@ -84,9 +85,13 @@ func FuzzLoad(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte, mode uint8) {
 		cfg := Config{Size: 8 + int(mode>>3), Crop: 8, Mean: CLIPMean, Std: CLIPStd}
 		opt := LoadOptions{MaxPixels: 1 << 18, FastDecode: mode&1 != 0, EXIF: mode&2 != 0, Budget: budget}
+		w, h, serr := DisplayedSize(data, opt)
 		out, err := Load(bytes.NewReader(data), cfg, opt)
 		if err != nil {
 			return
+		}
+		if serr != nil || w <= 0 || h <= 0 {
+			t.Fatalf("Load read the image, DisplayedSize gives %d×%d, %v", w, h, serr)
 		}
 		for i, v := range out {
 			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
