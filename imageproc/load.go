@@ -141,7 +141,7 @@ func LoadInto(dst []float32, r io.Reader, cfg Config, opt LoadOptions, s *Scratc
 		return err
 	}
 	// Nothing decoded keeps a reference to the file's bytes.
-	defer putFileBuf(data)
+	defer fileBufPool.put(data)
 	if opt.Budget != nil {
 		cost, err := loadCost(bytes.NewReader(data), cfg, opt)
 		if err != nil {
@@ -170,21 +170,41 @@ func LoadInto(dst []float32, r io.Reader, cfg Config, opt LoadOptions, s *Scratc
 	return s.preprocess(dst, img, cfg, orient)
 }
 
-// planePool recycles JPEG sample planes between loads.
-var planePool sync.Pool // of *[]byte
+// bufPool recycles byte buffers between loads: a camera file's megabytes
+// (its bytes, its sample planes) are not allocated and cleared again for
+// every file. Buffers above max bytes (0: no bound) are left to the
+// collector, so that the pool does not keep tens of megabytes alive.
+type bufPool struct {
+	p   sync.Pool // of *[]byte
+	max int
+}
 
-func getPlanes(n int) []byte {
-	if p, ok := planePool.Get().(*[]byte); ok && cap(*p) >= n {
+// get returns a buffer of length n with stale contents.
+func (bp *bufPool) get(n int) []byte {
+	if p, ok := bp.p.Get().(*[]byte); ok && cap(*p) >= n {
 		return (*p)[:n]
 	}
 	return make([]byte, n)
 }
 
-func putPlanes(b []byte) {
-	if b != nil {
-		planePool.Put(&b)
+func (bp *bufPool) put(b []byte) {
+	if cap(b) > 0 && (bp.max == 0 || cap(b) <= bp.max) {
+		bp.p.Put(&b)
 	}
 }
+
+var (
+	// planePool holds JPEG sample planes.
+	planePool bufPool
+	// fileBufPool holds the buffers LoadInto reads files into; large
+	// PNGs and TIFFs are not kept.
+	fileBufPool = bufPool{max: 16 << 20}
+)
+
+// getPlanes and getFileBuf are the decoder's and readAllLimited's
+// allocators (plain functions: a method value would be allocated).
+func getPlanes(n int) []byte  { return planePool.get(n) }
+func getFileBuf(n int) []byte { return fileBufPool.get(n)[:0] }
 
 // loadJPEG decodes JPEG data with the fork of image/jpeg (at a reduced
 // scale for FastDecode, skipping blocks the crop does not read) and
@@ -204,7 +224,7 @@ func (s *Scratch) loadJPEG(dst []float32, data []byte, cfg Config, opt LoadOptio
 	}
 	jo.Alloc = getPlanes
 	d, err := jpeg.DecodeBytes(data, jo)
-	defer putPlanes(d.Planes)
+	defer planePool.put(d.Planes)
 	if err != nil {
 		return fmt.Errorf("imageproc: decoding JPEG: %w", err)
 	}
@@ -225,29 +245,6 @@ func (s *Scratch) preprocess(dst []float32, img image.Image, cfg Config, orient 
 		r[i], g[i], b[i] = s.lut[0][rv], s.lut[1][gv], s.lut[2][bv]
 	}
 	return nil
-}
-
-// fileBufPool recycles the buffers LoadInto reads files into, as
-// planePool does the sample planes: a camera file's megabytes are not
-// allocated (and cleared) again for every file. Buffers above
-// maxPooledFile (large PNGs, TIFFs) are left to the collector, so that
-// the pool does not keep their tens of megabytes alive.
-var fileBufPool sync.Pool // of *[]byte
-
-const maxPooledFile = 16 << 20
-
-// getFileBuf returns an empty buffer of at least capacity n.
-func getFileBuf(n int) []byte {
-	if p, ok := fileBufPool.Get().(*[]byte); ok && cap(*p) >= n {
-		return (*p)[:0]
-	}
-	return make([]byte, 0, n)
-}
-
-func putFileBuf(b []byte) {
-	if cap(b) > 0 && cap(b) <= maxPooledFile {
-		fileBufPool.Put(&b)
-	}
 }
 
 // readAllLimited reads the whole input, refusing more than 8 bytes per
