@@ -7,18 +7,10 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 
-	"golang.org/x/sys/unix"
-
+	"github.com/clipinfer/clipinfer/internal/cputime"
 	"github.com/clipinfer/clipinfer/kernels/generic"
 )
-
-func threadCPU() time.Duration {
-	var ts unix.Timespec
-	_ = unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts)
-	return time.Duration(ts.Nano())
-}
 
 // TestQMatMulCPUTime is a measurement, not a check: it runs only when
 // CLIPINFER_QMM_SHAPES is set (e.g. "50x3072x768,77x512x2048", m×n×k) and
@@ -60,11 +52,11 @@ func TestQMatMulCPUTime(t *testing.T) {
 					if kk.name == "generic" {
 						iters = 1
 					}
-					c0 := threadCPU()
+					c0 := cputime.Thread()
 					for it := 0; it < iters; it++ {
 						kk.f(dst, n, x, xs, w, ws, bias, m, n, k, block)
 					}
-					best[ki] = max(best[ki], 2*float64(m*n*k)*float64(iters)/(threadCPU()-c0).Seconds()/1e9)
+					best[ki] = max(best[ki], 2*float64(m*n*k)*float64(iters)/(cputime.Thread()-c0).Seconds()/1e9)
 				}
 			}
 			blk := "row"

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/clipinfer/clipinfer/imageproc"
+	"github.com/clipinfer/clipinfer/internal/cputime"
 )
 
 func main() {
@@ -86,9 +87,9 @@ func main() {
 				dst := make([]float32, 3*cfg.Crop*cfg.Crop)
 				var sc imageproc.Scratch
 				for p := range next {
-					t0 := threadCPU()
+					t0 := cputime.Thread()
 					err := imageproc.LoadFileInto(dst, p, cfg, opt, &sc)
-					t := threadCPU() - t0
+					t := cputime.Thread() - t0
 					mu.Lock()
 					perImage = append(perImage, t.Seconds())
 					if err != nil {
@@ -131,11 +132,4 @@ func median(xs []float64) float64 {
 		return xs[n/2]
 	}
 	return (xs[n/2-1] + xs[n/2]) / 2
-}
-
-// threadCPU is the calling thread's CPU time.
-func threadCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_THREAD, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -5,17 +5,10 @@ package jpeg
 import (
 	"os"
 	"runtime"
-	"syscall"
 	"testing"
-	"time"
-)
 
-// threadCPU is the calling thread's CPU time.
-func threadCPU() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_THREAD, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
+	"github.com/clipinfer/clipinfer/internal/cputime"
+)
 
 // BenchmarkDecodePhoto decodes the JPEG named by $JPEG_BENCH_FILE (a
 // camera-sized photo, e.g. from bench/photos/gen.py) at full size and at
@@ -41,13 +34,13 @@ func BenchmarkDecodePhoto(b *testing.B) {
 				return planes[:n]
 			}}
 			b.SetBytes(int64(len(data)))
-			cpu0 := threadCPU()
+			cpu0 := cputime.Thread()
 			for b.Loop() {
 				if _, err := DecodeBytes(data, opt); err != nil {
 					b.Fatal(err)
 				}
 			}
-			b.ReportMetric((threadCPU()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
+			b.ReportMetric((cputime.Thread()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
 		})
 	}
 }
