@@ -308,6 +308,15 @@ func embedAll(ctx context.Context, todo []Entry, opt UpdateOptions, st *Stats, s
 		cancel() // stops the feeder, which closes jobs, which stops the decoders
 		wg.Wait()
 	}()
+	// rest marks a decoder as out of work and wakes the embedder, which
+	// may be waiting on a result only that decoder's peers can deliver.
+	rest := func() {
+		busy.Add(-1)
+		select {
+		case idle <- struct{}{}:
+		default:
+		}
+	}
 	for range decoders {
 		wg.Add(1)
 		busy.Add(1)
@@ -319,16 +328,13 @@ func embedAll(ctx context.Context, todo []Entry, opt UpdateOptions, st *Stats, s
 				select {
 				case j, ok = <-jobs:
 				default:
-					busy.Add(-1)
-					select {
-					case idle <- struct{}{}:
-					default:
-					}
+					rest()
 					j, ok = <-jobs
 					busy.Add(1)
 				}
 				if !ok {
-					busy.Add(-1)
+					// The list is done: this decoder's core is free too.
+					rest()
 					return
 				}
 				in, err := opt.Embedder.Load(j.e.Path)
