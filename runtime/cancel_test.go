@@ -41,12 +41,14 @@ func TestCancelStopsAtALayerBoundary(t *testing.T) {
 	r := rand.New(rand.NewPCG(21, 22))
 	clipIDs := randomTexts(r, 3)
 	clipPix := randomPixels(r, 2, 32)
-	clip := openTest(t, tinyModel(t, "q8"), Options{Threads: 2})
+	// Every model has more threads than a case has inputs, so each pass is
+	// split inside (TestCancelSplitBatch covers batches split by inputs).
+	clip := openTest(t, tinyModel(t, "q8"), Options{Threads: 4})
 
 	siglipPath := filepath.Join(t.TempDir(), "siglip.clip")
 	_, err := convert.Convert(filepath.Join(testdata, "models", "siglip-tiny"), siglipPath, convert.Options{Quant: "q8"})
 	require.NoError(t, err)
-	siglip := openTest(t, siglipPath, Options{Threads: 2})
+	siglip := openTest(t, siglipPath, Options{Threads: 4})
 	sigIDs, err := siglip.Tokenize("a photo of a cat")
 	require.NoError(t, err)
 	sigSize := siglip.Metadata().Vision.ImageSize
@@ -54,7 +56,7 @@ func TestCancelStopsAtALayerBoundary(t *testing.T) {
 	simplePath := filepath.Join(t.TempDir(), "simple.clip")
 	_, err = convert.Convert(filepath.Join(testdata, "simpleclip", "simpleclip.safetensors"), simplePath, convert.Options{})
 	require.NoError(t, err)
-	simple := openTest(t, simplePath, Options{})
+	simple := openTest(t, simplePath, Options{Threads: 4})
 
 	for _, c := range []struct {
 		name   string
@@ -79,6 +81,7 @@ func TestCancelStopsAtALayerBoundary(t *testing.T) {
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			require.Zero(t, c.m.splitShare(3), "the cases' batches are not split by inputs")
 			d := c.m.EmbedDim()
 			want := make([]float32, 3*d)
 			full := &countdownCtx{Context: context.Background(), n: 1 << 30}
@@ -99,6 +102,33 @@ func TestCancelStopsAtALayerBoundary(t *testing.T) {
 			assert.Equal(t, want, again, "a cancelled pass leaves nothing behind")
 		})
 	}
+}
+
+// TestCancelSplitBatch: a batch split by inputs runs one pass per
+// participant, each asking the context before every layer; cancelled, every
+// pass stops at its next layer boundary, and the model gives bit-identical
+// embeddings afterwards.
+func TestCancelSplitBatch(t *testing.T) {
+	skipUnderRace(t)
+	m := openTest(t, tinyModel(t, "q8"), Options{Threads: 2})
+	pix := randomPixels(rand.New(rand.NewPCG(25, 26)), 4, 32)
+	require.Equal(t, 2, m.splitShare(len(pix)))
+	layers := int64(m.Metadata().Vision.Layers)
+	d := m.EmbedDim()
+	want := make([]float32, len(pix)*d)
+	full := &countdownCtx{Context: context.Background(), n: 1 << 30}
+	require.NoError(t, m.EmbedPixelsIntoContext(full, want, pix))
+	require.Equal(t, 2*layers, full.calls.Load(), "two passes, one check per layer each")
+	for stopAt := int64(0); stopAt < 2*layers; stopAt++ {
+		ctx := &countdownCtx{Context: context.Background(), n: stopAt}
+		err := m.EmbedPixelsIntoContext(ctx, make([]float32, len(pix)*d), pix)
+		require.ErrorIs(t, err, context.Canceled)
+		calls := ctx.calls.Load()
+		assert.True(t, calls > stopAt && calls <= stopAt+2, "each pass stops at its next layer boundary: %d calls, cancelled after %d", calls, stopAt)
+	}
+	again := make([]float32, len(pix)*d)
+	require.NoError(t, m.EmbedPixelsInto(again, pix))
+	assert.Equal(t, want, again, "a cancelled batch leaves nothing behind")
 }
 
 // TestCancelledContext: an already cancelled context and a passed deadline

@@ -47,18 +47,8 @@ func (m *Model) EmbedTokensIntoContext(ctx context.Context, dst []float32, ids [
 	if len(dst) < len(ids)*d {
 		return fmt.Errorf("destination holds %d values, need %d", len(dst), len(ids)*d)
 	}
-	s := m.state()
-	defer m.release(s)
-	s.ctx = ctx
-	bs := m.batch(64)
-	for lo := 0; lo < len(ids); lo += bs {
-		hi := min(lo+bs, len(ids))
-		if err := m.fam.embedTexts(&m.eng, s, ids[lo:hi], dst[lo*d:hi*d]); err != nil {
-			if lo > 0 {
-				return fmt.Errorf("text %d: %w", lo, err)
-			}
-			return err
-		}
+	if err := m.embed(ctx, inputs{ids: ids}, dst); err != nil {
+		return err
 	}
 	normalizeRows(dst[:len(ids)*d], d)
 	return nil
@@ -100,21 +90,122 @@ func (m *Model) EmbedPixelsIntoContext(ctx context.Context, dst []float32, pix [
 	if len(dst) < len(pix)*d {
 		return fmt.Errorf("destination holds %d values, need %d", len(dst), len(pix)*d)
 	}
-	s := m.state()
-	defer m.release(s)
-	s.ctx = ctx
-	bs := m.batch(16)
-	for lo := 0; lo < len(pix); lo += bs {
-		hi := min(lo+bs, len(pix))
-		if err := m.fam.embedImages(&m.eng, s, pix[lo:hi], dst[lo*d:hi*d]); err != nil {
-			if lo > 0 {
-				return fmt.Errorf("image %d: %w", lo, err)
+	if err := m.embed(ctx, inputs{pix: pix}, dst); err != nil {
+		return err
+	}
+	normalizeRows(dst[:len(pix)*d], d)
+	return nil
+}
+
+// inputs is what one embedding call brings to a tower: token sequences
+// for the text tower, or image-tower inputs (pix).
+type inputs struct {
+	ids [][]int32
+	pix [][]float32
+}
+
+func (in *inputs) len() int { return len(in.ids) + len(in.pix) }
+
+// embed writes the unnormalised embeddings of in into dst, in forward
+// passes of at most MaxBatch inputs.
+//
+// With several threads it parallelises one of two ways. A batch that
+// splits evenly across the workers goes by inputs: each participant runs
+// whole single-threaded passes over its share (splitJob), so the cores
+// share nothing but the weights, as separate processes would. Otherwise
+// (a single input, or a split that would leave one participant more than a
+// quarter above the average) every pass is split inside, by the columns
+// and rows of each product. Splitting by inputs is preferred because a
+// pass split inside hands its activations from core to core at every one
+// of its dozens of steps per layer: on two cores it reaches 1.5–1.9× one
+// core where splitting by inputs reaches about 1.9–2× (docs/PERFORMANCE.md).
+// Both give bit-identical embeddings: no input's arithmetic depends on
+// which thread or batch it runs in.
+func (m *Model) embed(ctx context.Context, in inputs, dst []float32) error {
+	n := in.len()
+	per := m.splitShare(n)
+	if per == 0 {
+		s := m.state()
+		defer m.release(s)
+		s.ctx = ctx
+		return m.embedRange(&m.eng, s, in, dst, 0, n)
+	}
+	// The participants take their own scratch; the call itself needs only
+	// its job, kept in a pool of its own so that no third pass-sized
+	// scratch is held while the two run.
+	j := m.splits.Get().(*splitJob)
+	defer m.splits.Put(j)
+	j.m, j.ctx, j.in, j.dst = m, ctx, in, dst
+	j.errs = grow(j.errs, m.eng.w.threads)
+	clear(j.errs)
+	m.eng.w.parallel(j, n, per, &j.par)
+	var err error
+	for _, e := range j.errs {
+		if e != nil {
+			err = e // the first participant's: one error, one line
+			break
+		}
+	}
+	j.ctx, j.in, j.dst = nil, inputs{}, nil // the pool keeps no caller's data
+	return err
+}
+
+// splitShare returns how many of n inputs each participant embeds when
+// embed splits the batch by inputs, or 0 when it splits each pass inside.
+func (m *Model) splitShare(n int) int {
+	t := m.eng.w.threads
+	per := (n + t - 1) / t
+	if t == 1 || n < t || 4*per*t > 5*n {
+		return 0
+	}
+	return per
+}
+
+// embedRange embeds inputs [lo, hi) of in on engine e, in passes of at
+// most MaxBatch inputs.
+func (m *Model) embedRange(e *engine, s *state, in inputs, dst []float32, lo, hi int) error {
+	d := m.EmbedDim()
+	what, bs := "image", m.batch(16)
+	if in.ids != nil {
+		what, bs = "text", m.batch(64)
+	}
+	for b0 := lo; b0 < hi; b0 += bs {
+		b1 := min(b0+bs, hi)
+		var err error
+		if in.ids != nil {
+			err = m.fam.embedTexts(e, s, in.ids[b0:b1], dst[b0*d:b1*d])
+		} else {
+			err = m.fam.embedImages(e, s, in.pix[b0:b1], dst[b0*d:b1*d])
+		}
+		if err != nil {
+			if b0 > 0 {
+				return fmt.Errorf("%s %d: %w", what, b0, err)
 			}
 			return err
 		}
 	}
-	normalizeRows(dst[:len(pix)*d], d)
 	return nil
+}
+
+// splitJob embeds a batch by inputs: each piece is a range of inputs that
+// one participant embeds alone, with its own scratch, on the model's
+// one-thread engine. The first error of each participant is kept in errs.
+type splitJob struct {
+	m    *Model
+	ctx  context.Context
+	in   inputs
+	dst  []float32
+	errs []error
+	par  batch
+}
+
+func (j *splitJob) run(c, lo, hi int) {
+	s := j.m.state()
+	defer j.m.release(s)
+	s.ctx = j.ctx
+	if err := j.m.embedRange(&j.m.serial, s, j.in, j.dst, lo, hi); err != nil && j.errs[c] == nil {
+		j.errs[c] = err
+	}
 }
 
 func split(flat []float32, n, d int) [][]float32 {

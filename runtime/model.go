@@ -60,11 +60,13 @@ type Model struct {
 	file      *format.File
 	meta      format.Metadata
 	eng       engine
+	serial    engine // eng's kernels on one thread, for passes run by splitJob
 	fam       family
 	maxPixels int64
 	maxBatch  int
 	load      imageproc.LoadOptions
 	states    sync.Pool
+	splits    sync.Pool // *splitJob, for batches split by inputs
 	closed    atomic.Bool
 }
 
@@ -123,7 +125,9 @@ func newModel(f *format.File, k kernels.Kernels, opt Options) (*Model, error) {
 	}
 	m.fam = fam
 	m.eng = engine{k: k, w: newWorkers(threads)}
+	m.serial = engine{k: k, w: newWorkers(1)}
 	m.states.New = func() any { return new(state) }
+	m.splits.New = func() any { return new(splitJob) }
 	return m, nil
 }
 

@@ -88,7 +88,9 @@ func TestThreadsAndBatchesGiveIdenticalResults(t *testing.T) {
 	pix := randomPixels(r, 5, 32)
 	var ref []float32
 	var refImg []float32
-	for _, opt := range []Options{{Threads: 1, MaxBatch: 1}, {Threads: 2}, {Threads: 3, MaxBatch: 2}, {Threads: 7}} {
+	// Two and three threads split these batches by inputs (with and
+	// without smaller passes), four and seven split every pass inside.
+	for _, opt := range []Options{{Threads: 1, MaxBatch: 1}, {Threads: 2}, {Threads: 2, MaxBatch: 2}, {Threads: 3, MaxBatch: 2}, {Threads: 4}, {Threads: 7}} {
 		m := openTest(t, tinyModel(t, "q8"), opt)
 		txt, err := m.EmbedTokens(ids)
 		require.NoError(t, err)
