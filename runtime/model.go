@@ -27,8 +27,9 @@ type Options struct {
 	// "neondot"); empty picks the best the CPU supports, unless the
 	// CLIPINFER_KERNEL environment variable names one.
 	Kernel string
-	// Threads is the number of goroutines one forward pass uses; 0 means
-	// one per CPU.
+	// Threads is the number of goroutines one embedding call uses (a
+	// batch is split between them by inputs, a single input by the
+	// columns and rows of each product); 0 means one per CPU.
 	Threads int
 	// MaxPixels bounds the size of decoded images (width·height); 0 means
 	// imageproc.DefaultMaxPixels.
@@ -147,7 +148,7 @@ func (m *Model) Metadata() format.Metadata { return m.meta }
 // Kernel returns the name of the kernel implementation in use.
 func (m *Model) Kernel() string { return m.eng.k.Name() }
 
-// Threads returns the number of goroutines a forward pass uses.
+// Threads returns the number of goroutines one embedding call uses.
 func (m *Model) Threads() int { return m.eng.w.threads }
 
 // EmbedDim returns the length of every embedding.

@@ -61,7 +61,7 @@ func (m *modelFlags) add(fs *flag.FlagSet, needModel bool, uses ...modelUse) {
 	fs.BoolVar(&m.verify, "verify", false, "check every tensor checksum while opening the model")
 	if use&runsTowers != 0 {
 		fs.StringVar(&m.kernel, "kernel", "", "force a kernel: "+strings.Join(buildKernels(), ", ")+" (default: the best this CPU runs, or $"+kernels.EnvVar+")")
-		fs.IntVar(&m.threads, "threads", 0, "goroutines per forward pass (default: number of CPUs)")
+		fs.IntVar(&m.threads, "threads", 0, "goroutines per embedding call: a batch is split between them by inputs, one input inside its pass (default: number of CPUs)")
 	}
 	if use&readsImages != 0 {
 		fs.Int64Var(&m.maxPixels, "max-pixels", defaultMaxPixels, "refuse images with more pixels than this (decompression bombs)")
