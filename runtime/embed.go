@@ -130,14 +130,18 @@ func (m *Model) embed(ctx context.Context, in inputs, dst []float32) error {
 		s.ctx = ctx
 		return m.embedRange(&m.eng, s, in, dst, 0, n)
 	}
-	// The participants take their own scratch; the call itself needs only
-	// its job, kept in a pool of its own so that no third pass-sized
-	// scratch is held while the two run.
+	// The job carries one scratch state per participant, so a pooled job
+	// that has run a batch of this shape runs the next one without
+	// growing anything.
 	j := m.splits.Get().(*splitJob)
 	defer m.splits.Put(j)
+	t := m.eng.w.threads
 	j.m, j.ctx, j.in, j.dst = m, ctx, in, dst
-	j.errs = grow(j.errs, m.eng.w.threads)
+	j.errs = grow(j.errs, t)
 	clear(j.errs)
+	for len(j.states) < t {
+		j.states = append(j.states, new(state))
+	}
 	m.eng.w.parallel(j, n, per, &j.par)
 	var err error
 	for _, e := range j.errs {
@@ -188,24 +192,25 @@ func (m *Model) embedRange(e *engine, s *state, in inputs, dst []float32, lo, hi
 }
 
 // splitJob embeds a batch by inputs: each piece is a range of inputs that
-// one participant embeds alone, with its own scratch, on the model's
+// participant c embeds alone, with its scratch states[c], on the model's
 // one-thread engine. The first error of each participant is kept in errs.
 type splitJob struct {
-	m    *Model
-	ctx  context.Context
-	in   inputs
-	dst  []float32
-	errs []error
-	par  batch
+	m      *Model
+	ctx    context.Context
+	in     inputs
+	dst    []float32
+	errs   []error
+	states []*state
+	par    batch
 }
 
 func (j *splitJob) run(c, lo, hi int) {
-	s := j.m.state()
-	defer j.m.release(s)
+	s := j.states[c]
 	s.ctx = j.ctx
 	if err := j.m.embedRange(&j.m.serial, s, j.in, j.dst, lo, hi); err != nil && j.errs[c] == nil {
 		j.errs[c] = err
 	}
+	s.ctx = nil // the pooled job must not keep a caller's context alive
 }
 
 func split(flat []float32, n, d int) [][]float32 {
