@@ -118,7 +118,7 @@ func (in *inputs) len() int { return len(in.ids) + len(in.pix) }
 // and rows of each product. Splitting by inputs is preferred because a
 // pass split inside hands its activations from core to core at every one
 // of its dozens of steps per layer: on two cores it reaches 1.5–1.9× one
-// core where splitting by inputs reaches about 1.9–2× (docs/PERFORMANCE.md).
+// core where splitting by inputs reaches 1.8–2× (docs/PERFORMANCE.md).
 // Both give bit-identical embeddings: no input's arithmetic depends on
 // which thread or batch it runs in.
 func (m *Model) embed(ctx context.Context, in inputs, dst []float32) error {
