@@ -81,7 +81,7 @@ func TestCancelStopsAtALayerBoundary(t *testing.T) {
 		}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			require.Zero(t, c.m.splitShare(3), "the cases' batches are not split by inputs")
+			require.Nil(t, c.m.splitPlan(inputs{pix: make([][]float32, 3)}, nil), "the cases' batches are not split by inputs")
 			d := c.m.EmbedDim()
 			want := make([]float32, 3*d)
 			full := &countdownCtx{Context: context.Background(), n: 1 << 30}
@@ -112,7 +112,7 @@ func TestCancelSplitBatch(t *testing.T) {
 	skipUnderRace(t)
 	m := openTest(t, tinyModel(t, "q8"), Options{Threads: 2})
 	pix := randomPixels(rand.New(rand.NewPCG(25, 26)), 4, 32)
-	require.Equal(t, 2, m.splitShare(len(pix)))
+	require.Equal(t, []int{0, 2, 4}, m.splitPlan(inputs{pix: pix}, nil))
 	layers := int64(m.Metadata().Vision.Layers)
 	d := m.EmbedDim()
 	want := make([]float32, len(pix)*d)

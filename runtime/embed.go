@@ -109,60 +109,88 @@ func (in *inputs) len() int { return len(in.ids) + len(in.pix) }
 // embed writes the unnormalised embeddings of in into dst, in forward
 // passes of at most MaxBatch inputs.
 //
-// With several threads it parallelises one of two ways. A batch that
-// splits evenly across the workers goes by inputs: each participant runs
+// With several threads it parallelises one of two ways. A batch that can
+// be cut into one contiguous share per thread, the shares' costs within a
+// quarter of even (splitPlan), goes by inputs: each participant runs
 // whole single-threaded passes over its share (splitJob), so the cores
 // share nothing but the weights, as separate processes would. Otherwise
-// (a single input, or a split that would leave one participant more than a
-// quarter above the average) every pass is split inside, by the columns
-// and rows of each product. Splitting by inputs is preferred because a
-// pass split inside hands its activations from core to core at every one
-// of its dozens of steps per layer: on two cores it reaches 1.5–1.9× one
-// core where splitting by inputs reaches 1.8–2× (docs/PERFORMANCE.md).
-// Both give bit-identical embeddings: no input's arithmetic depends on
-// which thread or batch it runs in.
+// (a single input, three images on two threads, a long caption beside a
+// short one) every pass is split inside, by the columns and rows of each
+// product. Splitting by inputs is preferred because a pass split inside
+// hands its activations from core to core at every one of its dozens of
+// steps per layer: on two cores it reaches 1.5–1.9× one core where
+// splitting by inputs reaches 1.8–2× (docs/PERFORMANCE.md). Both give
+// bit-identical embeddings: no input's arithmetic depends on which thread
+// or batch it runs in.
 func (m *Model) embed(ctx context.Context, in inputs, dst []float32) error {
 	n := in.len()
-	per := m.splitShare(n)
-	if per == 0 {
-		s := m.state()
-		defer m.release(s)
-		s.ctx = ctx
-		return m.embedRange(&m.eng, s, in, dst, 0, n)
-	}
-	// The job carries one scratch state per participant, so a pooled job
-	// that has run a batch of this shape runs the next one without
-	// growing anything.
-	j := m.splits.Get().(*splitJob)
-	defer m.splits.Put(j)
-	t := m.eng.w.threads
-	j.m, j.ctx, j.in, j.dst = m, ctx, in, dst
-	j.errs = grow(j.errs, t)
-	clear(j.errs)
-	for len(j.states) < t {
-		j.states = append(j.states, new(state))
-	}
-	m.eng.w.parallel(j, n, per, &j.par)
-	var err error
-	for _, e := range j.errs {
-		if e != nil {
-			err = e // the first participant's: one error, one line
-			break
+	if n >= 2 && m.eng.w.threads > 1 {
+		// The job carries one scratch state per participant, so a
+		// pooled job that has run a batch of this shape runs the next
+		// one without growing anything.
+		j := m.splits.Get().(*splitJob)
+		defer m.splits.Put(j)
+		if j.bounds = m.splitPlan(in, j.bounds); j.bounds != nil {
+			return j.embed(m, ctx, in, dst)
 		}
 	}
-	j.ctx, j.in, j.dst = nil, inputs{}, nil // the pool keeps no caller's data
-	return err
+	s := m.state()
+	defer m.release(s)
+	s.ctx = ctx
+	return m.embedRange(&m.eng, s, in, dst, 0, n)
 }
 
-// splitShare returns how many of n inputs each participant embeds when
-// embed splits the batch by inputs, or 0 when it splits each pass inside.
-func (m *Model) splitShare(n int) int {
-	t := m.eng.w.threads
-	per := (n + t - 1) / t
-	if t == 1 || n < t || 4*per*t > 5*n {
-		return 0
+// splitPlan cuts the inputs into one contiguous share per thread, share
+// c being inputs [b[c], b[c+1]), with the shares' costs as even as
+// contiguous cuts allow: an image costs 1, a text its token count (the
+// towers cut a caption at its end token, so a pass's work grows with it).
+// It returns nil, rather than a plan, when there are fewer inputs than
+// threads or the costliest share exceeds the average by more than a
+// quarter: a pass split inside then finishes first. b is reused when it
+// has room.
+func (m *Model) splitPlan(in inputs, b []int) []int {
+	n, t := in.len(), m.eng.w.threads
+	if t < 2 || n < t {
+		return nil
 	}
-	return per
+	cost := func(i int) int {
+		if in.ids != nil {
+			return max(1, m.fam.tokenCount(in.ids[i]))
+		}
+		return 1
+	}
+	total := 0
+	for i := range n {
+		total += cost(i)
+	}
+	b = grow(b, t+1)
+	b[0], b[t] = 0, n
+	i, sum := 0, 0 // inputs [0, i) are placed and cost sum
+	for c := 1; c < t; c++ {
+		// Take inputs while that brings the cut nearer to c/t of the
+		// total, leaving at least one input for each later share.
+		target := total * c / t
+		for i < n-(t-c) {
+			next := sum + cost(i)
+			if i > b[c-1] && next-target > target-sum {
+				break
+			}
+			sum, i = next, i+1
+		}
+		b[c] = i
+	}
+	most := 0
+	for c := range t {
+		share := 0
+		for k := b[c]; k < b[c+1]; k++ {
+			share += cost(k)
+		}
+		most = max(most, share)
+	}
+	if 4*most*t > 5*total {
+		return nil
+	}
+	return b
 }
 
 // embedRange embeds inputs [lo, hi) of in on engine e, in passes of at
@@ -191,24 +219,52 @@ func (m *Model) embedRange(e *engine, s *state, in inputs, dst []float32, lo, hi
 	return nil
 }
 
-// splitJob embeds a batch by inputs: each piece is a range of inputs that
-// participant c embeds alone, with its scratch states[c], on the model's
-// one-thread engine. The first error of each participant is kept in errs.
+// splitJob embeds a batch by inputs. Its items are the shares of a
+// splitPlan, share u being inputs [bounds[u], bounds[u+1]); participant c
+// embeds the shares it runs alone, with its scratch states[c], on the
+// model's one-thread engine (a participant done early takes a late one's
+// whole share). The first error of each participant is kept in errs.
 type splitJob struct {
 	m      *Model
 	ctx    context.Context
 	in     inputs
 	dst    []float32
+	bounds []int
 	errs   []error
 	states []*state
 	par    batch
 }
 
+// embed runs the batch by the plan in j.bounds and returns the first
+// participant's error, if any.
+func (j *splitJob) embed(m *Model, ctx context.Context, in inputs, dst []float32) error {
+	t := m.eng.w.threads
+	j.m, j.ctx, j.in, j.dst = m, ctx, in, dst
+	j.errs = grow(j.errs, t)
+	clear(j.errs)
+	for len(j.states) < t {
+		j.states = append(j.states, new(state))
+	}
+	m.eng.w.parallel(j, t, 1, &j.par)
+	var err error
+	for _, e := range j.errs {
+		if e != nil {
+			err = e // the first participant's: one error, one line
+			break
+		}
+	}
+	j.ctx, j.in, j.dst = nil, inputs{}, nil // the pool keeps no caller's data
+	return err
+}
+
 func (j *splitJob) run(c, lo, hi int) {
 	s := j.states[c]
 	s.ctx = j.ctx
-	if err := j.m.embedRange(&j.m.serial, s, j.in, j.dst, lo, hi); err != nil && j.errs[c] == nil {
-		j.errs[c] = err
+	for u := lo; u < hi; u++ {
+		err := j.m.embedRange(&j.m.serial, s, j.in, j.dst, j.bounds[u], j.bounds[u+1])
+		if err != nil && j.errs[c] == nil {
+			j.errs[c] = err
+		}
 	}
 	s.ctx = nil // the pooled job must not keep a caller's context alive
 }

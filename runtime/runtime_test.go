@@ -106,6 +106,47 @@ func TestThreadsAndBatchesGiveIdenticalResults(t *testing.T) {
 	}
 }
 
+// TestSplitPlan: a batch is split by inputs into contiguous shares of
+// nearly even cost (an image 1, a text its token count), and not at all
+// when no cut comes within a quarter of even.
+func TestSplitPlan(t *testing.T) {
+	texts := func(lens ...int) inputs {
+		ids := make([][]int32, len(lens))
+		for i, n := range lens {
+			ids[i] = make([]int32, 77) // CLIP pads with zeros
+			for k := range n {
+				ids[i][k] = 1
+			}
+		}
+		return inputs{ids: ids}
+	}
+	images := func(n int) inputs { return inputs{pix: make([][]float32, n)} }
+	for _, c := range []struct {
+		name    string
+		threads int
+		in      inputs
+		want    []int
+	}{
+		{"one image", 2, images(1), nil},
+		{"two images", 2, images(2), []int{0, 1, 2}},
+		{"three images: 2 against 1.5", 2, images(3), nil},
+		{"five images", 2, images(5), []int{0, 2, 5}},
+		{"eight images", 2, images(8), []int{0, 4, 8}},
+		{"sixteen images, three threads", 3, images(16), []int{0, 5, 10, 16}},
+		{"one thread", 1, images(8), nil},
+		{"fewer images than threads", 4, images(3), nil},
+		{"equal captions", 2, texts(20, 20, 20, 20), []int{0, 2, 4}},
+		{"a long caption beside a short one", 2, texts(77, 5), nil},
+		{"shares by tokens, not by count", 2, texts(77, 77, 5, 5), []int{0, 1, 4}},
+		{"long captions last", 2, texts(5, 5, 5, 5, 60, 60), []int{0, 5, 6}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m := openTest(t, tinyModel(t, "q8"), Options{Threads: c.threads})
+			assert.Equal(t, c.want, m.splitPlan(c.in, nil))
+		})
+	}
+}
+
 func flatten(v [][]float32) []float32 {
 	var out []float32
 	for _, x := range v {
