@@ -166,10 +166,11 @@ func (m *Model) splitPlan(in inputs, b []int) []int {
 	b = grow(b, t+1)
 	b[0], b[t] = 0, n
 	i, sum := 0, 0 // inputs [0, i) are placed and cost sum
+	most := 0      // the costliest share so far
 	for c := 1; c < t; c++ {
 		// Take inputs while that brings the cut nearer to c/t of the
 		// total, leaving at least one input for each later share.
-		target := total * c / t
+		target, start := total*c/t, sum
 		for i < n-(t-c) {
 			next := sum + cost(i)
 			if i > b[c-1] && next-target > target-sum {
@@ -178,15 +179,9 @@ func (m *Model) splitPlan(in inputs, b []int) []int {
 			sum, i = next, i+1
 		}
 		b[c] = i
+		most = max(most, sum-start)
 	}
-	most := 0
-	for c := range t {
-		share := 0
-		for k := b[c]; k < b[c+1]; k++ {
-			share += cost(k)
-		}
-		most = max(most, share)
-	}
+	most = max(most, total-sum)
 	if 4*most*t > 5*total {
 		return nil
 	}
