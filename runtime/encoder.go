@@ -188,23 +188,22 @@ func (e *engine) layerNorm(s *state, n *norm, x, dst []float32, rows, w int, eps
 // the rows does all three, and the product's column pieces share the one
 // packed copy.
 type prepJob struct {
-	k     kernels.Kernels
-	ln    *norm // nil: no LayerNorm
-	eps   float32
-	x, h  []float32
-	cols  int
-	quant bool
-	xq    []int8
-	xs    []float32
-	bs    int
-	pk    kernels.QPacker // nil: not packed
-	xp    []byte
-	rows  int
+	k    kernels.Kernels
+	ln   *norm // nil: no LayerNorm
+	eps  float32
+	x, h []float32
+	cols int
+	xq   []int8 // nil: no quantisation (float weights)
+	xs   []float32
+	bs   int
+	pk   kernels.QPacker // nil: not packed
+	xp   []byte
+	rows int
 }
 
 func (j *prepJob) run(_, lo, hi int) {
 	w, nb := j.cols, 0
-	if j.quant {
+	if j.xq != nil {
 		nb = w / j.bs
 	}
 	for r := lo; r < hi; r++ {
@@ -213,7 +212,7 @@ func (j *prepJob) run(_, lo, hi int) {
 			j.k.LayerNorm(j.h[r*w:(r+1)*w], src, j.ln.g, j.ln.b, j.eps)
 			src = j.h[r*w : (r+1)*w]
 		}
-		if j.quant {
+		if j.xq != nil {
 			j.k.Quantize(j.xq[r*w:(r+1)*w], j.xs[r*nb:(r+1)*nb], src, j.bs)
 		}
 	}
@@ -361,7 +360,7 @@ func (e *engine) prepare(s *state, n *norm, eps float32, x, h []float32, l *line
 		bs := l.w.q.Block
 		s.xq = grow(s.xq, rows*in)
 		s.xs = grow(s.xs, rows*(in/bs))
-		s.prep.quant, s.prep.xq, s.prep.xs, s.prep.bs = true, s.xq, s.xs, bs
+		s.prep.xq, s.prep.xs, s.prep.bs = s.xq, s.xs, bs
 		s.mm.xq, s.mm.xs = s.xq, s.xs
 		if pk, ok := e.k.(kernels.QPacker); ok {
 			if size := pk.QPackSize(rows, in, bs); size > 0 {
@@ -371,7 +370,7 @@ func (e *engine) prepare(s *state, n *norm, eps float32, x, h []float32, l *line
 			}
 		}
 	}
-	if n != nil || s.prep.quant {
+	if n != nil || s.prep.xq != nil {
 		e.w.parallel(&s.prep, rows, prepRows, &s.par)
 	}
 }
