@@ -291,11 +291,11 @@ func (f *failures) save(x *index.Index) error {
 // limitHeap sets a soft limit on the Go heap (unless GOMEMLIMIT is set) so
 // that the garbage of decoded images is collected before the heap grows to
 // twice what is live. The limit is what is live once the model and index
-// are open, plus the decoding budget, plus room for the preprocessed images
-// in flight (two batches queue while a third is gathered and embedded) and
-// for the index growing. With the defaults and a 224-px model that is about 300 MiB of
-// heap: peak RSS indexing 12/24-MP photos drops from 330 to about 300 MiB
-// at the same CPU time, and the memory stays bounded by the budget.
+// are open, plus the decoding budget, plus room for four batches of
+// preprocessed images (the queue of decoded images holds two, the tower
+// embeds a third, the decoders fill the next) and 64 MiB for the index growing and the rest; so the heap
+// follows the budget rather than the size of the last large photo
+// (docs/PERFORMANCE.md has the peak RSS it gives).
 func limitHeap(budget, batchBytes int64) {
 	if os.Getenv("GOMEMLIMIT") != "" {
 		return
