@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -145,6 +146,45 @@ func BenchmarkTowers(b *testing.B) {
 					cpu.report(b)
 				})
 			}
+			m.Close()
+		}
+	}
+}
+
+// BenchmarkTextBatches times batches of captions on one and two threads:
+// equal captions, split between the threads by count, and captions of
+// mixed lengths, split by tokens (see Model.splitPlan):
+//
+//	go test -run '^$' -bench TextBatches -count 4 ./runtime
+func BenchmarkTextBatches(b *testing.B) {
+	path := vitB32(b, "q8")
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, lens := range [][]int{{75, 75, 75, 75, 75, 75, 75, 75}, {75, 75, 5, 5}, {75, 5}} {
+		ids := make([][]int32, len(lens))
+		for j, n := range lens {
+			ids[j] = make([]int32, n+2)
+			ids[j][0] = 49406
+			for i := 1; i <= n; i++ {
+				ids[j][i] = int32(r.IntN(49406))
+			}
+			ids[j][n+1] = 49407
+		}
+		name := strings.Trim(strings.ReplaceAll(fmt.Sprint(lens), " ", "+"), "[]")
+		for _, threads := range []int{1, 2} {
+			m, err := Open(path, Options{Threads: threads})
+			if err != nil {
+				b.Fatal(err)
+			}
+			dst := make([]float32, len(ids)*m.EmbedDim())
+			b.Run(fmt.Sprintf("tokens=%s/threads=%d", name, threads), func(b *testing.B) {
+				cpu := startCPU()
+				for b.Loop() {
+					if err := m.EmbedTokensInto(dst, ids); err != nil {
+						b.Fatal(err)
+					}
+				}
+				cpu.report(b)
+			})
 			m.Close()
 		}
 	}
