@@ -3,6 +3,8 @@ package amd64
 import (
 	"sync"
 	"unsafe"
+
+	"github.com/clipinfer/clipinfer/kernels/generic"
 )
 
 //go:generate go run gen_vnni.go
@@ -100,13 +102,13 @@ func (AVX512VNNI) QPackSize(m, k, block int) int { return vnni512.packSize(m, k,
 
 // QPack implements kernels.QPacker.
 func (AVX512VNNI) QPack(p []byte, x []int8, xs []float32, m, k, block, lo, hi int) {
-	vnni512.pack(p, x, xs, m, k, lo, hi)
+	vnni512.pack(p, x, xs, m, k, block, lo, hi)
 }
 
 // QMatMulPacked implements kernels.QPacker, bit-identical to generic's
 // QMatMul on the activations QPack packed.
 func (AVX512VNNI) QMatMulPacked(dst []float32, ldd int, p []byte, w []int8, ws []float32, bias []float32, m, n, k, block int) {
-	vnni512.matmulPacked(dst, ldd, p, w, ws, bias, m, n, k)
+	vnni512.matmulPacked(dst, ldd, p, w, ws, bias, m, n, k, block)
 }
 
 // QPackSize implements kernels.QPacker: the bytes of the packed
@@ -115,13 +117,13 @@ func (AVXVNNI) QPackSize(m, k, block int) int { return vnni256.packSize(m, k, bl
 
 // QPack implements kernels.QPacker.
 func (AVXVNNI) QPack(p []byte, x []int8, xs []float32, m, k, block, lo, hi int) {
-	vnni256.pack(p, x, xs, m, k, lo, hi)
+	vnni256.pack(p, x, xs, m, k, block, lo, hi)
 }
 
 // QMatMulPacked implements kernels.QPacker, bit-identical to generic's
 // QMatMul on the activations QPack packed.
 func (AVXVNNI) QMatMulPacked(dst []float32, ldd int, p []byte, w []int8, ws []float32, bias []float32, m, n, k, block int) {
-	vnni256.matmulPacked(dst, ldd, p, w, ws, bias, m, n, k)
+	vnni256.matmulPacked(dst, ldd, p, w, ws, bias, m, n, k, block)
 }
 
 // Packed activations. The rows are cut into panels of at most
@@ -133,7 +135,7 @@ func (AVXVNNI) QMatMulPacked(dst []float32, ldd int, p []byte, w []int8, ws []fl
 // of vnni_amd64.s), then per row four copies of the correction 128·Σx
 // (int32) and four of the scale xs (float32).
 
-// take reports whether the VPDPBUSD kernel computes this product shape:
+// vnniTakes reports whether the VPDPBUSD kernel computes this product shape:
 // one scale per row, k a multiple of 16.
 func vnniTakes(k, block int) bool { return k > 0 && block == k && k%16 == 0 }
 
@@ -165,48 +167,46 @@ func (v *vnniVariant) layout(p []byte, m, k int) (xp []int8, corrx []int32, xsx 
 	return xp, corrx, xsx
 }
 
-// panel returns panel number pi of the panels of m rows: its first row
-// (also its first row in the buffer), valid rows and row groups. Panels
-// are visited in order with g0, the row groups before panel pi.
-func (v *vnniVariant) panel(m, pi, g0 int) (i0, h, t int) {
-	groups := (m + v.rows - 1) / v.rows
+// eachPanel calls f for each panel of m rows, in order, with its first
+// row (also its first row in the buffer), its valid rows and its row
+// groups; the panels' sizes differ by at most one row group.
+func (v *vnniVariant) eachPanel(m int, f func(i0, h, t int)) {
+	groups := v.packRows(m) / v.rows
 	panels := (groups + vnniMaxGroups - 1) / vnniMaxGroups
-	t = (groups - g0) / (panels - pi) // sizes differ by at most one
-	i0 = g0 * v.rows
-	return i0, min(m-i0, t*v.rows), t
-}
-
-// panelCount returns the number of panels of m rows.
-func (v *vnniVariant) panelCount(m int) int {
-	return ((m+v.rows-1)/v.rows + vnniMaxGroups - 1) / vnniMaxGroups
+	for pi, g0 := 0, 0; pi < panels; pi++ {
+		t := (groups - g0) / (panels - pi)
+		i0 := g0 * v.rows
+		f(i0, min(m-i0, t*v.rows), t)
+		g0 += t
+	}
 }
 
 // pack packs rows [lo, hi) of x into p; the range that ends at m also
 // zeroes the last panel's padding rows.
-func (v *vnniVariant) pack(p []byte, x []int8, xs []float32, m, k, lo, hi int) {
+func (v *vnniVariant) pack(p []byte, x []int8, xs []float32, m, k, block, lo, hi int) {
 	lo, hi = max(lo, 0), min(hi, m)
 	if lo >= hi {
 		return
+	}
+	if v.packSize(m, k, block) == 0 {
+		panic("kernels: QPack on a shape QPackSize does not take")
 	}
 	if len(x) < m*k || len(xs) < m {
 		panic("kernels: QPack activations shorter than m rows")
 	}
 	xp, corrx, xsx := v.layout(p, m, k)
-	g0 := 0
-	for pi := range v.panelCount(m) {
-		i0, h, t := v.panel(m, pi, g0)
-		g0 += t
+	v.eachPanel(m, func(i0, h, t int) {
 		stride := t * v.rows
 		a, b := max(lo, i0), min(hi, i0+h)
 		if a >= b {
-			continue
+			return
 		}
 		rows := b - a
 		if b == m {
 			rows = i0 + stride - a // and the padding
 		}
 		vnniPack(&xp[i0*k+(a-i0)*16], &corrx[4*a], &xsx[4*a], &x[a*k], &xs[a], k, b-a, rows, k, stride)
-	}
+	})
 }
 
 // matmulPacked runs the kernels over the packed activations in p. The
@@ -214,16 +214,15 @@ func (v *vnniVariant) pack(p []byte, x []int8, xs []float32, m, k, lo, hi int) {
 // in L2 while every panel streams past them, so a caller hands over whole
 // column ranges (kernels.QPacker). When cols does not divide n the last
 // block moves back to n-cols (same operations, so the same bits).
-func (v *vnniVariant) matmulPacked(dst []float32, ldd int, p []byte, w []int8, ws []float32, bias []float32, m, n, k int) {
+func (v *vnniVariant) matmulPacked(dst []float32, ldd int, p []byte, w []int8, ws []float32, bias []float32, m, n, k, block int) {
 	if m <= 0 || n <= 0 {
 		return
 	}
-	if ldd < n || v.packSize(m, k, k) == 0 {
+	if ldd < n || v.packSize(m, k, block) == 0 {
 		panic("kernels: QMatMulPacked on a shape QPackSize does not take")
 	}
-	// Bounds checks: the assembly reads and writes exactly these ranges.
-	// (Length checks, not index expressions: other participants write
-	// next to these ranges at the same time.)
+	// Bounds checks: the assembly reads and writes exactly these ranges,
+	// and the slices' lengths say whether they are there.
 	if len(w) < n*k || len(ws) < n || len(dst) < (m-1)*ldd+n || (bias != nil && len(bias) < n) {
 		panic("kernels: QMatMulPacked operands shorter than the shape")
 	}
@@ -232,18 +231,14 @@ func (v *vnniVariant) matmulPacked(dst []float32, ldd int, p []byte, w []int8, w
 		v.narrow(dst, ldd, xp, xsx, w, ws, bias, m, n, k)
 		return
 	}
-	panels := v.panelCount(m)
 	run := func(j, nc int) {
 		var bj *float32
 		if bias != nil {
 			bj = &bias[j]
 		}
-		g0 := 0
-		for pi := range panels {
-			i0, h, t := v.panel(m, pi, g0)
-			g0 += t
+		v.eachPanel(m, func(i0, h, t int) {
 			v.kernels[t](&dst[i0*ldd+j], ldd, &xp[i0*k], k, &w[j*k], nc, &xsx[4*i0], &corrx[4*i0], &ws[j], bj, h)
-		}
+		})
 	}
 	nfull := n / v.cols * v.cols
 	step := max(v.cols, vnniWeightBlock/k/v.cols*v.cols)
@@ -259,16 +254,15 @@ func (v *vnniVariant) matmulPacked(dst []float32, ldd int, p []byte, w []int8, w
 // plain Go from the packed activations, in generic's operations and order
 // (the int32 sum of x·w, float32(sum)·(xs·ws), 0 + t, + bias).
 func (v *vnniVariant) narrow(dst []float32, ldd int, xp []int8, xsx []float32, w []int8, ws []float32, bias []float32, m, n, k int) {
-	g0 := 0
-	for pi := range v.panelCount(m) {
-		i0, h, t := v.panel(m, pi, g0)
-		g0 += t
+	v.eachPanel(m, func(i0, h, t int) {
 		stride := t * v.rows
 		for i := i0; i < i0+h; i++ {
 			for j := 0; j < n; j++ {
+				// Row i's 16-byte steps lie stride·16 bytes apart.
 				var sum int32
-				for kk := 0; kk < k; kk++ {
-					sum += int32(xp[i0*k+(kk/16)*stride*16+(i-i0)*16+kk%16]) * int32(w[j*k+kk])
+				for s := 0; s < k/16; s++ {
+					o := i0*k + s*stride*16 + (i-i0)*16
+					sum += generic.DotI8(xp[o:o+16], w[j*k+s*16:])
 				}
 				var acc float32
 				acc += float32(float32(sum) * (xsx[4*i] * ws[j]))
@@ -278,7 +272,7 @@ func (v *vnniVariant) narrow(dst []float32, ldd int, xp []int8, xsx []float32, w
 				dst[i*ldd+j] = acc
 			}
 		}
-	}
+	})
 }
 
 // vnniPool holds the packing buffers of QMatMul calls.
@@ -299,8 +293,8 @@ func (v *vnniVariant) qmatmul(dst []float32, ldd int, x []int8, xs []float32, w 
 		*bp = make([]byte, size)
 	}
 	p := (*bp)[:size]
-	v.pack(p, x, xs, m, k, 0, m)
-	v.matmulPacked(dst, ldd, p, w, ws, bias, m, n, k)
+	v.pack(p, x, xs, m, k, block, 0, m)
+	v.matmulPacked(dst, ldd, p, w, ws, bias, m, n, k, block)
 	vnniPool.Put(bp)
 	return true
 }
