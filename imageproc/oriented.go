@@ -87,7 +87,7 @@ func DecodeFor(r io.Reader, cfg Config, opt LoadOptions) (image.Image, string, e
 		if err := checkSize(w*scale, h*scale, maxPixels); err != nil {
 			return nil, format, fmt.Errorf("imageproc: JPEG: %w", err)
 		}
-		d, err := jpeg.Decode(bytes.NewReader(data), jo)
+		d, err := jpeg.DecodeBytes(data, jo)
 		if err != nil {
 			return nil, format, fmt.Errorf("imageproc: decoding JPEG: %w", err)
 		}

@@ -111,7 +111,7 @@ func main() {
 		passes = append(passes, time.Since(start).Seconds())
 	}
 	sort.Float64s(passes)
-	med := passes[len(passes)/2]
+	med := median(passes) // as pillow_bench.py's statistics.median
 	sort.Float64s(perImage)
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)

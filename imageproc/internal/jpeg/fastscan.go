@@ -201,7 +201,7 @@ func (d *decoder) decodeMCUFast(fs *fastScan, dc *[maxComponents]int32, mx, my i
 					return false
 				}
 				if bx >= c.bx0 && bx < c.bx1 && by >= c.by0 && by < c.by1 {
-					c.plane[by*c.stride+bx] = level(descale(dcs[c.ci]*q[0], 3)) // idct1
+					c.plane[by*c.stride+bx] = dcSample(dcs[c.ci] * q[0])
 				}
 				continue
 			}
@@ -214,8 +214,8 @@ func (d *decoder) decodeMCUFast(fs *fastScan, dc *[maxComponents]int32, mx, my i
 			switch {
 			case bx < c.bx0 || bx >= c.bx1 || by < c.by0 || by >= c.by1:
 			case dcOnly && ss < 8:
-				// A reduced IDCT of a flat block is its mean, as idct1.
-				storeFlat(level(descale(b[0], 3)), c.plane[ss*(by*c.stride+bx):], c.stride, ss)
+				// A reduced IDCT of a flat block is its mean.
+				storeFlat(dcSample(b[0]), c.plane[ss*(by*c.stride+bx):], c.stride, ss)
 			default:
 				storeSamples(&b, c.plane[ss*(by*c.stride+bx):], c.stride, ss) // the IDCT works in place
 				dcOnly = false

@@ -273,10 +273,7 @@ func (h *huffman) deriveFast() {
 		if v == 0 || !h.fullLUT || size == 0 || n+size > lutSize {
 			continue
 		}
-		x := int32(uint32(i)>>(lutSize-n-size)) & (1<<size - 1)
-		if x < 1<<(size-1) {
-			x += -1<<size + 1
-		}
+		x := extend(uint64(i)<<(64-lutSize+n), uint(size)) // the extra bits after the code
 		h.coef[i] = x<<16 | r<<8 | int32(n+size)
 	}
 	for i := range h.multi {

@@ -133,7 +133,7 @@ func idct2(b *block, dst []byte, stride int) {
 	row(b0, b1, b3, b5, b7, dst[stride:stride+2:stride+2])
 }
 
-// idct1 writes the 1×1 reduced IDCT of b (the block's mean) to dst.
-func idct1(b *block, dst []byte) {
-	dst[0] = level(descale(b[0], 3))
-}
+// dcSample is the 1×1 reduced IDCT of a block whose dequantized DC term
+// is v: the block's mean, as a sample. The reduced IDCTs (1/2, 1/4) of a
+// block with only its DC term give that sample at every position.
+func dcSample(v int32) uint8 { return level(descale(v, 3)) }

@@ -666,9 +666,7 @@ func (d *decoder) decode(r io.Reader, configOnly bool) (image.Image, error) {
 	}
 
 	if d.progressive {
-		if err := d.reconstructProgressiveImage(); err != nil {
-			return nil, err
-		}
+		d.reconstructProgressiveImage()
 	}
 	if d.img1 != nil {
 		return d.img1, nil

@@ -298,9 +298,7 @@ func (d *decoder) processSOS(n int) error {
 							return err
 						}
 						b[0] = dc[compIndex]
-						if err := d.reconstructBlock(&b, bx, by, int(compIndex)); err != nil {
-							return err
-						}
+						d.reconstructBlock(&b, bx, by, int(compIndex))
 						continue
 					}
 
@@ -372,9 +370,7 @@ func (d *decoder) processSOS(n int) error {
 						// SOS markers are processed.
 						continue
 					}
-					if err := d.reconstructBlock(&b, bx, by, int(compIndex)); err != nil {
-						return err
-					}
+					d.reconstructBlock(&b, bx, by, int(compIndex))
 				} // for j
 			} // for i
 		nextMCU:
@@ -571,7 +567,7 @@ func (d *decoder) refineNonZeroes(b *block, zig, zigEnd, nz, delta int32) (int32
 	return zig, nil
 }
 
-func (d *decoder) reconstructProgressiveImage() error {
+func (d *decoder) reconstructProgressiveImage() {
 	// The h0, mxx, by and bx variables have the same meaning as in the
 	// processSOS method.
 	h0 := d.comp[0].h
@@ -585,31 +581,27 @@ func (d *decoder) reconstructProgressiveImage() error {
 		stride := mxx * d.comp[i].h
 		for by := 0; by*v < d.height; by++ {
 			for bx := 0; bx*h < d.width; bx++ {
-				if err := d.reconstructBlock(&d.progCoeffs[i][by*stride+bx], bx, by, i); err != nil {
-					return err
-				}
+				d.reconstructBlock(&d.progCoeffs[i][by*stride+bx], bx, by, i)
 			}
 		}
 	}
-	return nil
 }
 
 // reconstructBlock dequantizes, performs the inverse DCT and stores the block
 // to the image.
-func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int) error {
+func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int) {
 	if !d.needBlock(bx, by, compIndex) {
-		return nil
+		return
 	}
 	qt := &d.quant[d.comp[compIndex].tq]
 	if d.ss[compIndex] == 1 {
-		d.storeDC(b[0]*qt[0], bx, by, compIndex) // the only coefficient idct1 reads
-		return nil
+		d.storeDC(b[0]*qt[0], bx, by, compIndex) // the only coefficient dcSample reads
+		return
 	}
 	for zig := 0; zig < blockSize; zig++ {
 		b[unzig[zig]] *= qt[zig]
 	}
 	d.storeBlock(b, bx, by, compIndex)
-	return nil
 }
 
 // needBlock reports whether block (bx, by) of a component covers samples
@@ -647,16 +639,16 @@ func (d *decoder) dst(bx, by, compIndex int) ([]byte, int) {
 // storeDC stores a 1×1 block (scale 1/8) whose dequantized DC term is v.
 func (d *decoder) storeDC(v int32, bx, by, compIndex int) {
 	if d.nComp == 1 {
-		d.img1.Pix[by*d.img1.Stride+bx] = level(descale(v, 3))
+		d.img1.Pix[by*d.img1.Stride+bx] = dcSample(v)
 		return
 	}
 	switch compIndex {
 	case 0:
-		d.img3.Y[by*d.img3.YStride+bx] = level(descale(v, 3))
+		d.img3.Y[by*d.img3.YStride+bx] = dcSample(v)
 	case 1:
-		d.img3.Cb[by*d.img3.CStride+bx] = level(descale(v, 3))
+		d.img3.Cb[by*d.img3.CStride+bx] = dcSample(v)
 	case 2:
-		d.img3.Cr[by*d.img3.CStride+bx] = level(descale(v, 3))
+		d.img3.Cr[by*d.img3.CStride+bx] = dcSample(v)
 	}
 }
 
