@@ -67,8 +67,9 @@ func (d *decoder) setupFast(fs *fastScan, scan []scanComp) bool {
 	return true
 }
 
-// needBlocks returns the range of a component's blocks that needBlock
-// accepts: [bx0, bx1) × [by0, by1).
+// needBlocks returns the range of a component's blocks that cover samples
+// of d.opt.Need, [bx0, bx1) × [by0, by1) (every block without Need, or for
+// a grey image or a fourth component).
 func (d *decoder) needBlocks(ci int) (bx0, bx1, by0, by1 int) {
 	const all = int(^uint(0) >> 1)
 	if d.opt.Need.Empty() || d.nComp == 1 || ci >= 3 {

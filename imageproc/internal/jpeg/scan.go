@@ -607,15 +607,8 @@ func (d *decoder) reconstructBlock(b *block, bx, by, compIndex int) {
 // needBlock reports whether block (bx, by) of a component covers samples
 // of d.opt.Need (always true without Need).
 func (d *decoder) needBlock(bx, by, compIndex int) bool {
-	if d.opt.Need.Empty() || d.nComp == 1 || compIndex >= 3 {
-		return true
-	}
-	ss := d.ss[compIndex]
-	// The block's footprint in image samples.
-	fx := d.comp[0].h * d.ss[0] / (d.comp[compIndex].h * ss)
-	fy := d.comp[0].v * d.ss[0] / (d.comp[compIndex].v * ss)
-	r := image.Rect(bx*ss*fx, by*ss*fy, (bx+1)*ss*fx, (by+1)*ss*fy)
-	return r.Overlaps(d.opt.Need)
+	bx0, bx1, by0, by1 := d.needBlocks(compIndex)
+	return bx0 <= bx && bx < bx1 && by0 <= by && by < by1
 }
 
 // dst returns where the samples of block (bx, by) of a component start and
