@@ -129,21 +129,9 @@ func BenchmarkTowers(b *testing.B) {
 				})
 			}
 			for _, tokens := range []int{7, 75} {
-				ids := [][]int32{make([]int32, tokens+2)}
-				ids[0][0] = 49406
-				for i := 1; i <= tokens; i++ {
-					ids[0][i] = int32(r.IntN(49406))
-				}
-				ids[0][tokens+1] = 49407
-				dst := make([]float32, m.EmbedDim())
+				ids := [][]int32{randomCaption(r, tokens)}
 				b.Run(fmt.Sprintf("tower=text/kernel=%s/threads=%d/tokens=%d", k.Name(), threads, tokens), func(b *testing.B) {
-					cpu := startCPU()
-					for b.Loop() {
-						if err := m.EmbedTokensInto(dst, ids); err != nil {
-							b.Fatal(err)
-						}
-					}
-					cpu.report(b)
+					loopTokens(b, m, ids)
 				})
 			}
 			m.Close()
@@ -162,12 +150,7 @@ func BenchmarkTextBatches(b *testing.B) {
 	for _, lens := range [][]int{{75, 75, 75, 75, 75, 75, 75, 75}, {75, 75, 5, 5}, {75, 5}} {
 		ids := make([][]int32, len(lens))
 		for j, n := range lens {
-			ids[j] = make([]int32, n+2)
-			ids[j][0] = 49406
-			for i := 1; i <= n; i++ {
-				ids[j][i] = int32(r.IntN(49406))
-			}
-			ids[j][n+1] = 49407
+			ids[j] = randomCaption(r, n)
 		}
 		name := strings.Trim(strings.ReplaceAll(fmt.Sprint(lens), " ", "+"), "[]")
 		for _, threads := range []int{1, 2} {
@@ -175,17 +158,33 @@ func BenchmarkTextBatches(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			dst := make([]float32, len(ids)*m.EmbedDim())
 			b.Run(fmt.Sprintf("tokens=%s/threads=%d", name, threads), func(b *testing.B) {
-				cpu := startCPU()
-				for b.Loop() {
-					if err := m.EmbedTokensInto(dst, ids); err != nil {
-						b.Fatal(err)
-					}
-				}
-				cpu.report(b)
+				loopTokens(b, m, ids)
 			})
 			m.Close()
 		}
 	}
+}
+
+// randomCaption is n random BPE tokens between CLIP's start and end
+// tokens.
+func randomCaption(r *rand.Rand, n int) []int32 {
+	ids := make([]int32, n+2)
+	ids[0], ids[n+1] = 49406, 49407
+	for i := 1; i <= n; i++ {
+		ids[i] = int32(r.IntN(49406))
+	}
+	return ids
+}
+
+// loopTokens embeds ids in b's loop and reports the CPU time per pass.
+func loopTokens(b *testing.B, m *Model, ids [][]int32) {
+	dst := make([]float32, len(ids)*m.EmbedDim())
+	cpu := startCPU()
+	for b.Loop() {
+		if err := m.EmbedTokensInto(dst, ids); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cpu.report(b)
 }
